@@ -1,0 +1,106 @@
+"""Enums and version constants with coremltools' names and values (``ct.ComputeUnit``,
+``ct.precision``, ``ct.target``, ``ct.ReshapeFrequency``, ``ct.SpecializationStrategy``)."""
+from enum import Enum, IntEnum
+
+SPECIFICATION_VERSION = 1
+_MINIMUM_CUSTOM_LAYER_SPEC_VERSION = 2
+_MINIMUM_FP16_SPEC_VERSION = 2
+_MINIMUM_CUSTOM_MODEL_SPEC_VERSION = 3
+_MINIMUM_QUANTIZED_MODEL_SPEC_VERSION = 3
+_MINIMUM_FLEXIBLE_SHAPES_SPEC_VERSION = 3
+_MINIMUM_NDARRAY_SPEC_VERSION = 4
+_MINIMUM_NEAREST_NEIGHBORS_SPEC_VERSION = 4
+_MINIMUM_LINKED_MODELS_SPEC_VERSION = 4
+_MINIMUM_UPDATABLE_SPEC_VERSION = 4
+_SPECIFICATION_VERSION_IOS_13 = 4
+_SPECIFICATION_VERSION_IOS_14 = 5
+_SPECIFICATION_VERSION_IOS_15 = 6
+_SPECIFICATION_VERSION_IOS_16 = 7
+_SPECIFICATION_VERSION_IOS_17 = 8
+_SPECIFICATION_VERSION_IOS_18 = 9
+_SPECIFICATION_VERSION_IOS_26 = 10
+
+# Opset name an ML program function carries for each specification version.
+_OPSET = {
+    _SPECIFICATION_VERSION_IOS_13: "CoreML3",
+    _SPECIFICATION_VERSION_IOS_14: "CoreML4",
+    _SPECIFICATION_VERSION_IOS_15: "CoreML5",
+    _SPECIFICATION_VERSION_IOS_16: "CoreML6",
+    _SPECIFICATION_VERSION_IOS_17: "CoreML7",
+    _SPECIFICATION_VERSION_IOS_18: "CoreML8",
+    _SPECIFICATION_VERSION_IOS_26: "CoreML9",
+}
+
+_LOWEST_ALLOWED_SPECIFICATION_VERSION_FOR_NEURALNETWORK = _SPECIFICATION_VERSION_IOS_13
+_LOWEST_ALLOWED_SPECIFICATION_VERSION_FOR_MILPROGRAM = _SPECIFICATION_VERSION_IOS_15
+
+
+class ComputeUnit(Enum):
+    """Processing units a model may use. opencoreml always runs on the CPU; the value is
+    recorded and reported so scripts written for coremltools run unchanged."""
+
+    ALL = 1
+    CPU_AND_GPU = 2
+    CPU_ONLY = 3
+    CPU_AND_NE = 4
+
+
+class ReshapeFrequency(Enum):
+    Frequent = 1
+    Infrequent = 2
+
+
+class SpecializationStrategy(Enum):
+    Default = 1
+    FastPrediction = 2
+
+
+class ComputePrecision(Enum):
+    FLOAT16 = "float16"
+    FLOAT32 = "float32"
+
+
+precision = ComputePrecision
+
+
+class AvailableTarget(IntEnum):
+    """Deployment targets; each value is the specification version that target reads."""
+
+    iOS13 = _SPECIFICATION_VERSION_IOS_13
+    iOS14 = _SPECIFICATION_VERSION_IOS_14
+    iOS15 = _SPECIFICATION_VERSION_IOS_15
+    iOS16 = _SPECIFICATION_VERSION_IOS_16
+    iOS17 = _SPECIFICATION_VERSION_IOS_17
+    iOS18 = _SPECIFICATION_VERSION_IOS_18
+    iOS26 = _SPECIFICATION_VERSION_IOS_26
+
+    macOS10_15 = _SPECIFICATION_VERSION_IOS_13
+    macOS10_16 = _SPECIFICATION_VERSION_IOS_14
+    macOS11 = _SPECIFICATION_VERSION_IOS_14
+    macOS12 = _SPECIFICATION_VERSION_IOS_15
+    macOS13 = _SPECIFICATION_VERSION_IOS_16
+    macOS14 = _SPECIFICATION_VERSION_IOS_17
+    macOS15 = _SPECIFICATION_VERSION_IOS_18
+    macOS26 = _SPECIFICATION_VERSION_IOS_26
+
+    watchOS6 = _SPECIFICATION_VERSION_IOS_13
+    watchOS7 = _SPECIFICATION_VERSION_IOS_14
+    watchOS8 = _SPECIFICATION_VERSION_IOS_15
+    watchOS9 = _SPECIFICATION_VERSION_IOS_16
+    watchOS10 = _SPECIFICATION_VERSION_IOS_17
+    watchOS11 = _SPECIFICATION_VERSION_IOS_18
+    watchOS26 = _SPECIFICATION_VERSION_IOS_26
+
+    tvOS13 = _SPECIFICATION_VERSION_IOS_13
+    tvOS14 = _SPECIFICATION_VERSION_IOS_14
+    tvOS15 = _SPECIFICATION_VERSION_IOS_15
+    tvOS16 = _SPECIFICATION_VERSION_IOS_16
+    tvOS17 = _SPECIFICATION_VERSION_IOS_17
+    tvOS18 = _SPECIFICATION_VERSION_IOS_18
+    tvOS26 = _SPECIFICATION_VERSION_IOS_26
+
+    def __str__(self):
+        return super().__str__().replace(type(self).__name__, "opencoreml.target")
+
+
+target = AvailableTarget

@@ -1,0 +1,3 @@
+"""coremltools' ``models`` layer: ``MLModel``, spec utilities and datatypes."""
+from . import datatypes, utils  # noqa: F401
+from .model import MLModel, _MLMODEL_FULL_PRECISION, _MLMODEL_HALF_PRECISION  # noqa: F401
