@@ -151,7 +151,7 @@ def test_spec_from_another_protobuf_class_is_accepted(tmp_path):
         import opencoreml as ct
         spec = foreign.Model.FromString(open(%r, "rb").read())
         model = ct.models.MLModel(spec)
-        assert model.get_spec().SerializeToString() == spec.SerializeToString()
+        assert foreign.Model.FromString(model.get_spec().SerializeToString()) == spec  # map order may differ
         ct.utils.save_spec(spec, %r)
         print("ok", model.get_spec().WhichOneof("Type"))
         """

@@ -560,3 +560,18 @@ def test_reexports():
 
     assert utils.load_spec is _model_io.load_spec
     assert utils.save_spec is _model_io.save_spec
+
+
+def test_fp16_mlmodel_wrapper():
+    import opencoreml as ct
+
+    model = ct.models.MLModel(case_by_name("torch_mlp_nn").model_path)
+    assert utils._get_model(model) is model
+
+    half = utils._convert_neural_network_weights_to_fp16(model)
+
+    assert isinstance(half, ct.models.MLModel) and half is not model
+    weights = half.get_spec().neuralNetwork.layers[0].innerProduct.weights
+    assert weights.float16Value and len(weights.floatValue) == 0
+    # The source model is not modified.
+    assert len(model.get_spec().neuralNetwork.layers[0].innerProduct.weights.floatValue) > 0

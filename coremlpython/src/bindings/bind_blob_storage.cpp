@@ -49,7 +49,8 @@ py::tuple info_tuple(const BlobInfo& i) {
 py::array mapped_view(const BlobReader& r, const BlobInfo& info, const py::dtype& dt, size_t count) {
     auto* keep = new std::shared_ptr<const MappedFile>(r.mapping());
     py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<const MappedFile>*>(p); });
-    py::array a(dt, py::array::ShapeContainer{static_cast<py::ssize_t>(count)}, py::array::StridesContainer{}, r.data(info), base);
+    py::array a(dt, py::array::ShapeContainer{static_cast<py::ssize_t>(count)}, py::array::StridesContainer{},
+                r.data(info), base);
     a.attr("setflags")(py::arg("write") = false);
     return a;
 }
@@ -134,11 +135,11 @@ py::array encode_float32(const py::handle& values, const std::string& dtype_str)
     const BlobDataType dtype = parse_dtype_name(dtype_str);
     auto in = as_input<float>(values, BlobDataType::Float32);
     const size_t n = static_cast<size_t>(in.size());
-    if (is_subbyte(dtype) || !(dtype == BlobDataType::Float32 || dtype == BlobDataType::Float16 ||
-                               dtype == BlobDataType::BFloat16 || dtype == BlobDataType::Float8E4M3FN ||
-                               dtype == BlobDataType::Float8E5M2))
+    if (!(dtype == BlobDataType::Float32 || dtype == BlobDataType::Float16 || dtype == BlobDataType::BFloat16 ||
+          dtype == BlobDataType::Float8E4M3FN || dtype == BlobDataType::Float8E5M2))
         throw Error(ErrorCode::InvalidArgument,
-                    std::string("cannot encode float32 values as ") + dtype_name(dtype) + " (not a floating-point type)");
+                    std::string("cannot encode float32 values as ") + dtype_name(dtype) +
+                        " (not a floating-point type)");
     py::array out(storage_numpy_dtype(dtype), py::array::ShapeContainer{static_cast<py::ssize_t>(n)});
     encode_from_float32(dtype, in.data(), n, static_cast<uint8_t*>(out.mutable_data()));
     return out;

@@ -193,7 +193,8 @@ BlobWriter::BlobWriter(const std::string& path, bool truncate) : path_(path) {
             got = ::pread(fd_, header, sizeof header, 0);
         } while (got < 0 && errno == EINTR);
         if (got != static_cast<ssize_t>(sizeof header))
-            fail(ErrorCode::Io, std::string("cannot read its header: ") + (got < 0 ? std::strerror(errno) : "short read"));
+            fail(ErrorCode::Io,
+                 std::string("cannot read its header: ") + (got < 0 ? std::strerror(errno) : "short read"));
         const uint32_t version = load_u32(header + 4);
         if (version != kFormatVersion)
             fail(ErrorCode::BlobStorage, "cannot be appended to: its header has version " + std::to_string(version) +
@@ -222,7 +223,8 @@ void BlobWriter::write_at(uint64_t offset, const void* bytes, size_t n) {
         const ssize_t put = ::pwrite(fd_, p, chunk, static_cast<off_t>(offset));
         if (put < 0) {
             if (errno == EINTR) continue;
-            fail(ErrorCode::Io, "could not be written at offset " + std::to_string(offset) + ": " + std::strerror(errno));
+            fail(ErrorCode::Io,
+                 "could not be written at offset " + std::to_string(offset) + ": " + std::strerror(errno));
         }
         p += put;
         offset += static_cast<uint64_t>(put);
@@ -240,7 +242,8 @@ uint64_t BlobWriter::write(BlobDataType dtype, const uint8_t* packed_bytes, size
     if (bits >= 8) {
         if (padding_bits != 0) fail(ErrorCode::InvalidArgument, what + ": padding bits apply to sub-byte types only");
         if (n_bytes % (bits / 8) != 0)
-            fail(ErrorCode::InvalidArgument, what + ": not a whole number of " + std::to_string(bits / 8) + "-byte elements");
+            fail(ErrorCode::InvalidArgument,
+                 what + ": not a whole number of " + std::to_string(bits / 8) + "-byte elements");
     } else {
         if (padding_bits >= 8 || (n_bytes == 0 && padding_bits != 0) || (uint64_t(n_bytes) * 8 - padding_bits) % bits)
             fail(ErrorCode::InvalidArgument, what + " with " + std::to_string(padding_bits) +

@@ -5,11 +5,13 @@ import copy
 import os
 import shutil
 import tempfile
+import warnings
 import weakref
 
 from .._enums import ComputeUnit, ReshapeFrequency, SpecializationStrategy
 from .._errors import InvalidArgumentError
 from ._feature_description import FeatureDescription
+from ._feature_io import convert_outputs, prepare_inputs
 from ._model_io import _MLPACKAGE_EXTENSION, _MLMODEL_EXTENSION, as_spec, load_model_file
 from .. import _core
 
@@ -144,6 +146,33 @@ class MLModel:
             if self._is_multifunction():
                 f = self._get_function_description(self.function_name)
                 self._model_input_names_set = {i.name for i in f.input}
+        if not skip_model_load:
+            self._load_predictor()
+
+    def _input_features(self):
+        if self._is_multifunction() and self.function_name:
+            inputs = self._get_function_description(self.function_name).input
+        else:
+            inputs = self._spec.description.input
+        return {f.name: f.type for f in inputs}
+
+    def _load_predictor(self):
+        """Plan the model for prediction. A model kind this build cannot run leaves no
+        predictor (predict explains); a valid model using something unsupported (an op, a
+        layer) warns now and raises that error at predict, as coremltools does when Core ML
+        refuses a model; a broken model raises now."""
+        kind = self._spec.WhichOneof("Type")
+        if kind is None or not _core.is_model_kind_supported(self._spec.DESCRIPTOR.fields_by_name[kind].number):
+            return
+        function = self.function_name if self._is_multifunction() else ""
+        try:
+            if self.package_path or self._model_path:
+                self.__proxy__ = _core.Predictor.load(self.package_path or self._model_path, function or "")
+            else:
+                self.__proxy__ = _core.Predictor.from_spec(self._spec.SerializeToString(), "", function or "")
+        except NotImplementedError as e:
+            self._framework_error = e
+            warnings.warn("You will not be able to run predict() on this model: %s" % e, RuntimeWarning, stacklevel=3)
 
     def _load_from_spec(self, spec, weights_dir):
         """Validate an in-memory spec; ML programs are written to a temporary package (as
@@ -271,8 +300,19 @@ class MLModel:
         return len(self._spec.description.state) > 0
 
     def make_state(self):
+        """A fresh state (zero-filled) for a stateful model, to pass to ``predict``."""
+        return MLState(self._require_predictor().make_state())
+
+    def _require_predictor(self):
+        if self.__proxy__ is not None:
+            return self.__proxy__
+        if self._framework_error is not None:
+            raise self._framework_error
+        if self._skip_model_load:
+            raise ValueError("this model was loaded with skip_model_load=True, so it cannot predict")
         raise NotImplementedError(
-            "make_state: the ML program runtime (stateful programs) is not implemented in this opencoreml build yet"
+            "predict: models of kind %r cannot run in this opencoreml build yet (see the support table in README.md)"
+            % self._spec.WhichOneof("Type")
         )
 
     # -- prediction -----------------------------------------------------------------------
@@ -296,17 +336,20 @@ class MLModel:
         """Run the model on ``data`` (a dict of feature name to value, or a list of such dicts
         for a batch) and return a dict (or list of dicts) of outputs."""
         self._check_predict_data(data)
+        rows = data if isinstance(data, list) else [data]
+        for row in rows:
+            self._verify_input_name_exists(row)
+        if isinstance(data, list) and state is not None:
+            raise InvalidArgumentError("a state cannot be used with batch prediction")
+        predictor = self._require_predictor()
+        features = self._input_features()
         if isinstance(data, list):
-            if state is not None:
-                raise InvalidArgumentError("a state cannot be used with batch prediction")
-            for d in data:
-                self._verify_input_name_exists(d)
-        else:
-            self._verify_input_name_exists(data)
-        raise NotImplementedError(
-            "predict: models of kind %r cannot run in this opencoreml build yet (the runtimes are being added; "
-            "see the support table in README.md)" % self._spec.WhichOneof("Type")
-        )
+            outputs = predictor.predict_batch([prepare_inputs(row, features) for row in data])
+            return [convert_outputs(o) for o in outputs]
+        if state is not None and not isinstance(state, MLState):
+            raise TypeError("state must be an MLState made by make_state(), got %s" % type(state).__name__)
+        native_state = state.__proxy__ if state is not None else None
+        return convert_outputs(predictor.predict(prepare_inputs(data, features), native_state))
 
     @classmethod
     def get_available_compute_devices(cls):
