@@ -11,6 +11,10 @@ builder would serialize them) so each op can be checked against numpy.
 ``p.op`` returns the output name (or a list of names when ``outputs`` > 1). Output dtypes
 default to the first tensor input's dtype; pass ``dtypes=[...]`` to declare others.
 ``p.const(array, blob=True)`` stores the value in weights/weight.bin like a real model.
+
+NOTE: as with coremltools on a Mac, a float16 output comes back from ``predict`` as a
+float32 numpy array (holding float16-rounded values): check ``out.dtype == np.float32`` and
+compare against a reference rounded to float16, e.g. ``ref.astype(np.float16).astype(np.float32)``.
 """
 import os
 
@@ -150,12 +154,14 @@ class MilProgram:
         names = []
         for i in range(outputs):
             out = op.outputs.add()
-            out.name = self._name(op_type + "_out") if outputs > 1 or True else None
+            out.name = self._name(op_type + "_out")
             dtype = np.dtype(dtypes[i]) if dtypes else (first_dtype or np.dtype(np.float32))
             shape = shapes[i] if shapes else None
             out.type.CopyFrom(tensor_type(dtype, shape))
             self.types[out.name] = dtype
             names.append(out.name)
+        if outputs == 0:
+            return None
         return names[0] if outputs == 1 else names
 
     def output(self, *names):

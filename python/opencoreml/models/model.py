@@ -64,6 +64,15 @@ def _contains_ml_program(spec):
     return spec.WhichOneof("Type") == "mlProgram" or any(_contains_ml_program(m) for m in _pipeline_models(spec))
 
 
+def _num_threads():
+    """Intra-op threads per model: OPENCOREML_NUM_THREADS, else every core (0)."""
+    value = os.environ.get("OPENCOREML_NUM_THREADS", "")
+    try:
+        return max(0, int(value)) if value else 0
+    except ValueError:
+        raise ValueError("OPENCOREML_NUM_THREADS must be a whole number, got %r" % value) from None
+
+
 def _remove_dir(path):
     shutil.rmtree(path, ignore_errors=True)
 
@@ -164,12 +173,13 @@ class MLModel:
         kind = self._spec.WhichOneof("Type")
         if kind is None or not _core.is_model_kind_supported(self._spec.DESCRIPTOR.fields_by_name[kind].number):
             return
-        function = self.function_name if self._is_multifunction() else ""
+        function = (self.function_name if self._is_multifunction() else "") or ""
+        threads = _num_threads()
         try:
             if self.package_path or self._model_path:
-                self.__proxy__ = _core.Predictor.load(self.package_path or self._model_path, function or "")
+                self.__proxy__ = _core.Predictor.load(self.package_path or self._model_path, function, threads)
             else:
-                self.__proxy__ = _core.Predictor.from_spec(self._spec.SerializeToString(), "", function or "")
+                self.__proxy__ = _core.Predictor.from_spec(self._spec.SerializeToString(), "", function, threads)
         except NotImplementedError as e:
             self._framework_error = e
             warnings.warn("You will not be able to run predict() on this model: %s" % e, RuntimeWarning, stacklevel=3)
