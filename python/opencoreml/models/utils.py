@@ -16,6 +16,13 @@ from .._enums import ComputeUnit as _ComputeUnit
 from .._errors import InvalidArgumentError as _InvalidArgumentError
 from ..proto import FeatureTypes_pb2 as _FeatureTypes_pb2
 from ._model_io import _MLMODEL_EXTENSION, _MLPACKAGE_EXTENSION  # noqa: F401
+from ._pipeline_utils import (  # noqa: F401
+    evaluate_classifier,
+    evaluate_classifier_with_probabilities,
+    evaluate_regressor,
+    evaluate_transformer,
+    make_pipeline,
+)
 from ._model_io import load_spec, save_spec  # noqa: F401
 
 _NN_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
