@@ -9,22 +9,13 @@
 #include "mil/program.hpp"
 #include "mil/thread_pool.hpp"
 #include "opencoreml/predictor.hpp"
+#include "runtime/array_types.hpp"
 
 namespace opencoreml::mil {
 
 namespace spec = CoreML::Specification;
 
 namespace {
-
-DType array_dtype(spec::ArrayFeatureType::ArrayDataType t) {
-    switch (t) {
-        case spec::ArrayFeatureType::DOUBLE: return DType::Float64;
-        case spec::ArrayFeatureType::FLOAT16: return DType::Float16;
-        case spec::ArrayFeatureType::INT32: return DType::Int32;
-        case spec::ArrayFeatureType::INT8: return DType::Int8;
-        default: return DType::Float32;
-    }
-}
 
 class ProgramState final : public State {
 public:
@@ -103,7 +94,7 @@ FeatureValue to_feature(const RtValue& value, const spec::FeatureType& type, con
     if (!t) return fail("was not produced by the program");
     switch (type.Type_case()) {
         case spec::FeatureType::kMultiArrayType: {
-            const DType want = array_dtype(type.multiarraytype().datatype());
+            const DType want = array_feature_dtype(type.multiarraytype().datatype());
             return t->dtype() == want ? *t : t->to(want);
         }
         case spec::FeatureType::kImageType: return tensor_to_image(*t, type.imagetype());

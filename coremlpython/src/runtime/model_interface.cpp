@@ -6,6 +6,7 @@
 
 #include "Model.pb.h"
 #include "info/feature_text.hpp"
+#include "runtime/array_types.hpp"
 #include "opencoreml/predictor.hpp"
 
 namespace opencoreml {
@@ -29,16 +30,6 @@ std::vector<spec::FeatureDescription> to_vector(const List& list) {
 [[noreturn]] void fail(const std::string& origin, const spec::FeatureDescription& d, const std::string& problem) {
     throw Error(ErrorCode::InvalidArgument, origin + ": input feature '" + d.name() + "' (" +
                                                 info::describe_feature_type(d.type()) + "): " + problem);
-}
-
-DType array_dtype(spec::ArrayFeatureType::ArrayDataType t) {
-    switch (t) {
-        case spec::ArrayFeatureType::DOUBLE: return DType::Float64;
-        case spec::ArrayFeatureType::FLOAT16: return DType::Float16;
-        case spec::ArrayFeatureType::INT32: return DType::Int32;
-        case spec::ArrayFeatureType::INT8: return DType::Int8;
-        default: return DType::Float32;
-    }
 }
 
 bool accepted_array_dtype(DType t) {
@@ -136,7 +127,7 @@ void check_one(const std::string& origin, const spec::FeatureDescription& d, Fea
                                     " are not accepted (Core ML takes float32, float64, float16, int32 or int8); "
                                     "convert it, e.g. with .astype(numpy.float32)");
             check_array_shape(origin, d, type.multiarraytype(), t->shape());
-            const DType want = array_dtype(type.multiarraytype().datatype());
+            const DType want = array_feature_dtype(type.multiarraytype().datatype());
             if (t->dtype() != want) *t = t->to(want);
             return;
         }

@@ -3,22 +3,13 @@
 
 #include <algorithm>
 
+#include "runtime/array_types.hpp"
+
 namespace opencoreml::models {
 
 namespace spec = CoreML::Specification;
 
 namespace {
-
-// Classic models compute in double; an undeclared element type keeps that precision.
-DType declared_dtype(spec::ArrayFeatureType::ArrayDataType t) {
-    switch (t) {
-        case spec::ArrayFeatureType::FLOAT32: return DType::Float32;
-        case spec::ArrayFeatureType::FLOAT16: return DType::Float16;
-        case spec::ArrayFeatureType::INT32: return DType::Int32;
-        case spec::ArrayFeatureType::INT8: return DType::Int8;
-        default: return DType::Float64;
-    }
-}
 
 const spec::FeatureDescription* pick_output(const spec::ModelDescription& description, const ModelInterface& interface) {
     if (!description.predictedfeaturename().empty()) return interface.find_output(description.predictedfeaturename());
@@ -40,7 +31,7 @@ RegressionOutput::RegressionOutput(const spec::ModelDescription& description, co
     if (d->type().has_multiarraytype()) {
         as_array_ = true;
         const auto& array = d->type().multiarraytype();
-        dtype_ = declared_dtype(array.datatype());
+        dtype_ = array_feature_dtype(array.datatype(), DType::Float64);
         Shape declared(array.shape().begin(), array.shape().end());
         const bool fits = !declared.empty() && shape_numel(declared) == static_cast<int64_t>(value_count);
         shape_ = fits ? declared : Shape{static_cast<int64_t>(value_count)};

@@ -2,6 +2,8 @@
 // feature-engineering model kinds.
 #include "models/transformers/transformer_io.hpp"
 
+#include "runtime/array_types.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -60,13 +62,7 @@ const spec::FeatureDescription& named_output(const ModelInterface& interface, co
 }
 
 DType declared_dtype(const spec::FeatureDescription& feature) {
-    switch (feature.type().multiarraytype().datatype()) {
-        case spec::ArrayFeatureType::FLOAT32: return DType::Float32;
-        case spec::ArrayFeatureType::FLOAT16: return DType::Float16;
-        case spec::ArrayFeatureType::INT32: return DType::Int32;
-        case spec::ArrayFeatureType::INT8: return DType::Int8;
-        default: return DType::Float64;
-    }
+    return array_feature_dtype(feature.type().multiarraytype().datatype(), DType::Float64);
 }
 
 Shape output_shape(const spec::FeatureDescription& feature, int64_t count) {
