@@ -158,3 +158,23 @@ def test_concurrent_predicts_on_one_model(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_intra_op_threads_survive_many_back_to_back_parallel_ops(tmp_path, monkeypatch):
+    """Regression: a pool worker that woke late once ran a finished job's function on the
+    next job's chunks. Many short parallel ops in a row, at 2 threads, expose that."""
+    monkeypatch.setenv("OPENCOREML_NUM_THREADS", "2")
+    p = MilProgram()
+    x = p.input("x", np.float32, (1, 8, 32, 32))
+    w = np.random.default_rng(3).standard_normal((8, 8, 3, 3)).astype(np.float32) * 0.1
+    y = x
+    for _ in range(6):
+        y = p.op("conv", x=y, weight=p.const(w), pad_type="same", strides=np.array([1, 1], np.int32),
+                 dilations=np.array([1, 1], np.int32), groups=np.int32(1))
+        y = p.op("relu", x=y)
+    p.output(y)
+    model = p.model(tmp_path)
+    xv = np.random.default_rng(4).standard_normal((1, 8, 32, 32)).astype(np.float32)
+    first = model.predict({"x": xv})[y]
+    for _ in range(300):
+        np.testing.assert_array_equal(model.predict({"x": xv})[y], first)

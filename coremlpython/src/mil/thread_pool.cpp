@@ -32,13 +32,16 @@ void ThreadPool::worker_loop() {
             job = job_;
         }
         for (;;) {
-            int64_t chunk;
+            int64_t begin, end;
             {
+                // A worker that woke late must not take chunks of a newer job with the old
+                // function: only chunks of the generation it saw are its to run.
                 std::lock_guard<std::mutex> lock(mutex_);
-                if (next_chunk_ >= chunks_) break;
-                chunk = next_chunk_++;
+                if (generation_ != seen || next_chunk_ >= chunks_) break;
+                const int64_t chunk = next_chunk_++;
+                begin = chunk * chunk_;
+                end = std::min(job_n_, begin + chunk_);
             }
-            const int64_t begin = chunk * chunk_, end = std::min(job_n_, begin + chunk_);
             (*job)(begin, end);
             std::lock_guard<std::mutex> lock(mutex_);
             if (++finished_ == chunks_) done_.notify_all();
