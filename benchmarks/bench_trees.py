@@ -8,7 +8,9 @@ dump) and into ONNX with onnxmltools, checks that all three agree, then times
 * 10 000 rows: opencoreml's batch predict (a list of dicts) vs XGBoost's own predict.
 
 Not a test. Needs: pip install xgboost onnxmltools onnxruntime
-Run: python benchmarks/bench_trees.py [--trees 500] [--depth 6] [--rows 10000]
+Run: python benchmarks/bench_trees.py [--trees 500] [--depth 6] [--rows 10000] [--threads N]
+(--threads sets OPENCOREML_NUM_THREADS, XGBoost's n_jobs and ONNX Runtime's intra-op threads;
+by default each uses every core.)
 """
 import argparse
 import json
@@ -82,7 +84,7 @@ def coreml_models(reg, cls, workdir):
     return models
 
 
-def onnx_sessions(reg, cls):
+def onnx_sessions(reg, cls, threads):
     import onnxmltools
     import onnxruntime as ort
     from onnxmltools.convert.common.data_types import FloatTensorType
@@ -91,7 +93,11 @@ def onnx_sessions(reg, cls):
     for model in (reg, cls):
         onx = onnxmltools.convert_xgboost(model, initial_types=[("input", FloatTensorType([None, N_FEATURES]))],
                                           target_opset=15)
-        sessions.append(ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"]))
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        sessions.append(ort.InferenceSession(onx.SerializeToString(), options, providers=["CPUExecutionProvider"]))
     return sessions
 
 
@@ -132,7 +138,10 @@ def main():
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--train-rows", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=2000, help="batch-1 timings per model")
+    parser.add_argument("--threads", type=int, default=0, help="threads for every runtime (0: their default, all cores)")
     args = parser.parse_args()
+    if args.threads:
+        os.environ["OPENCOREML_NUM_THREADS"] = str(args.threads)
 
     import onnxruntime
     import xgboost
@@ -144,13 +153,16 @@ def main():
     print("training %d trees of depth %d on %d x %d random rows (xgboost %s)" %
           (args.trees, args.depth, args.train_rows, N_FEATURES, xgboost.__version__))
     reg, cls = train(args, X, y_reg, y_cls)
+    if args.threads:
+        reg.set_params(n_jobs=args.threads)
+        cls.set_params(n_jobs=args.threads)
 
     with tempfile.TemporaryDirectory() as workdir:
         t0 = time.perf_counter()
         ml_reg, ml_cls = coreml_models(reg, cls, workdir)
         print("built and loaded the Core ML models in %.2f s" % (time.perf_counter() - t0))
-        ort_reg, ort_cls = onnx_sessions(reg, cls)
-        print("onnxruntime %s, %d cores" % (onnxruntime.__version__, os.cpu_count()))
+        ort_reg, ort_cls = onnx_sessions(reg, cls, args.threads)
+        print("onnxruntime %s; %d cores, threads: %s" % (onnxruntime.__version__, os.cpu_count(), args.threads or "all"))
 
         rows64 = X_test.astype(np.float64)
         batch = [{"input": row} for row in rows64]

@@ -161,7 +161,7 @@ def test_spec_from_another_protobuf_class_is_accepted(tmp_path):
     assert result.stdout.strip() == "ok neuralNetwork"
 
 
-def test_predict_validates_data_then_reports_missing_runtime():
+def test_predict_validates_data():
     model = ct.models.MLModel(NN.model_path)
     with pytest.raises(TypeError, match="dict"):
         model.predict([1, 2, 3])
@@ -169,10 +169,32 @@ def test_predict_validates_data_then_reports_missing_runtime():
         model.predict("x")
     with pytest.raises(KeyError, match='"z".*x'):
         model.predict({"z": np.zeros((4, 32), np.float32)})
-    with pytest.raises(NotImplementedError, match="neuralNetwork"):
-        model.predict({"x": np.zeros((4, 32), np.float32)})
-    with pytest.raises(NotImplementedError, match="neuralNetwork"):
-        model.predict([{"x": np.zeros((4, 32), np.float32)}])
+    with pytest.raises(ValueError, match=r"'x'.*expected shape \(4, 32\)"):
+        model.predict({"x": np.zeros((3, 32), np.float32)})
+    with pytest.raises(ValueError, match=r"'x'.*int64.*astype"):
+        model.predict({"x": np.zeros((4, 32), np.int64)})
+    with pytest.raises(ValueError, match=r"'x'.*required"):
+        model.predict({})
+    single = model.predict({"x": np.ones((4, 32), np.float64)})  # float64 converts like Core ML
+    batch = model.predict([{"x": np.ones((4, 32), np.float32)}] * 2)
+    assert len(batch) == 2
+    np.testing.assert_allclose(batch[1]["y"], single["y"], rtol=1e-6)
+
+
+def test_model_kind_without_runtime_reports_at_predict():
+    spec = Model_pb2.Model()
+    spec.specificationVersion = 4
+    feature = spec.description.input.add()
+    feature.name = "text"
+    feature.type.stringType.SetInParent()
+    out = spec.description.output.add()
+    out.name = "label"
+    out.type.stringType.SetInParent()
+    spec.textClassifier.revision = 1
+    with pytest.warns(RuntimeWarning, match="textClassifier"):
+        model = ct.models.MLModel(spec)
+    with pytest.raises(NotImplementedError, match="textClassifier"):
+        model.predict({"text": "hello"})
 
 
 def test_save_spec_rules(tmp_path):

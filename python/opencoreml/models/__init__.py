@@ -4,3 +4,4 @@ from .model import MLModel, _MLMODEL_FULL_PRECISION, _MLMODEL_HALF_PRECISION  # 
 from . import tree_ensemble  # noqa: F401
 from . import nearest_neighbors  # noqa: F401
 from . import pipeline, feature_vectorizer, array_feature_extractor  # noqa: F401
+from . import neural_network  # noqa: F401

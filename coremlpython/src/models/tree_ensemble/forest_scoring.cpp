@@ -1,7 +1,7 @@
 // opencoreml tree ensembles: walking a CompiledForest over blocks of rows, a group of trees
-// at a time. The comparison is
-// a template parameter: a forest whose branches all use one SplitOp (nearly every converted
-// model) gets a walk with no dispatch at all; mixed forests decode the op per node.
+// at a time. The comparison is a template parameter: a forest whose branches all use one
+// SplitOp (nearly every converted model) gets a walk with no dispatch at all; mixed forests
+// decode the op per node.
 #include <algorithm>
 
 #include "models/tree_ensemble/forest.hpp"
