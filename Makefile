@@ -18,7 +18,7 @@ system-deps:
 
 python-deps:
 	$(PIP) install -q --disable-pip-version-check "scikit-build-core>=0.10" "pybind11>=2.12" "protobuf>=4.21" \
-	  "numpy>=1.21" cmake ninja pytest pillow
+	  "numpy>=1.21" "scipy-openblas32>=0.3.27" cmake ninja pytest pillow
 
 install: system-deps python-deps
 	$(PIP) install -q --disable-pip-version-check --no-build-isolation .

@@ -224,6 +224,10 @@ private:
         const std::string name = op_name_of(op);
         const std::string where = "op '" + name + "' (" + op.type() + ")";
         if (op.type() == "const") {
+            if (const Tensor* preset = preset_constant(op)) {
+                define_const(op.outputs(0).name(), DecodedValue{*preset, {}, false});
+                return;
+            }
             auto val = op.attributes().find("val");
             if (val == op.attributes().end() || op.outputs_size() != 1) fail_model(where + " has no value");
             define_const(op.outputs(0).name(), decode_value(val->second, weights_, source_.origin + ": " + where));
@@ -269,6 +273,12 @@ private:
             return;
         }
         block.nodes.push_back(std::move(node));
+    }
+
+    const Tensor* preset_constant(const milspec::Operation& op) const {
+        if (!source_.preset_constants || op.outputs_size() != 1) return nullptr;
+        auto it = source_.preset_constants->find(op.outputs(0).name());
+        return it == source_.preset_constants->end() ? nullptr : &it->second;
     }
 
     bool can_fold(const Node& node) const {

@@ -56,6 +56,10 @@ struct ProgramSource {
     std::string model_dir;      // for @model_path weight references
     std::string origin;         // for errors: "model '/x/y.mlpackage'"
     int num_threads = 0;
+    // Constants handed over as ready tensors by front ends that build a program in memory
+    // (the neural-network translator): a `const` op whose output name is a key here takes
+    // that tensor, sharing its storage, instead of decoding a `val` attribute.
+    const std::map<std::string, Tensor>* preset_constants = nullptr;
 };
 
 // Loads and plans one function; throws Error(NotImplemented) listing every unsupported op,

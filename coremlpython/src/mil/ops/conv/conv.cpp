@@ -1,0 +1,141 @@
+// opencoreml ML program ops: conv — 1-D/2-D/3-D convolution with strides, dilations, groups
+// and every pad_type, fp16 or fp32 (iOS17: weight/bias of another dtype, non-constant
+// weights). Three paths:
+//   - depthwise (one input channel per group): a direct loop per output plane, no im2col;
+//   - pointwise (1x1, stride 1, no padding): one GEMM per group straight on the input;
+//   - otherwise im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col.
+// Constant weights are converted to float32 once at load; their [Cout, Cin/g, *K] row-major
+// layout already is the GEMM's left-hand matrix. The bias is fused by pre-filling the output.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/gemm.hpp"
+#include "mil/ops/conv/conv_common.hpp"
+#include "mil/ops/conv/conv_loops.hpp"
+#include "mil/ops/conv/window.hpp"
+#include "mil/ops/linalg/epilogue.hpp"
+#include "mil/ops/linalg/float_operand.hpp"
+#include "mil/ops/tensor/f32_output.hpp"
+#include "mil/thread_pool.hpp"
+
+namespace opencoreml::mil {
+namespace {
+
+// Multiply-adds per parallel task below which splitting work is not worth a wake-up.
+constexpr int64_t kTaskWork = 1 << 15;
+
+struct ConvShapes {
+    int64_t n = 0, c_in = 0, c_out = 0, groups = 1, c_in_g = 0, c_out_g = 0;
+    Window3 w;
+};
+
+class ConvKernel : public Kernel, public ClampFusable {
+public:
+    explicit ConvKernel(const BuildContext& ctx)
+        : dims_(conv_spatial_dims(ctx)),
+          groups_(conv_groups(ctx)),
+          spec_(WindowSpec::read(ctx, dims_, true, false)),
+          weight_(ctx, "weight"),
+          bias_(ctx, "bias") {
+        require_float_inputs(ctx, {"x", "weight", "bias"});
+    }
+
+    bool fuse_clamp(float lo, float hi) override {
+        epilogue_ = {lo, hi};
+        return true;
+    }
+
+    void run(RunContext& ctx) const override {
+        const Shape& xs = ctx.input("x").shape();
+        check_conv_input(ctx, xs, dims_);
+        const Tensor x = ctx.input_f32("x"), weight = weight_.get(ctx);
+        const Shape& ws = weight.shape();
+        if (ws.size() != dims_ + 2) ctx.fail("weight " + shape_to_string(ws) + " must have rank " + std::to_string(dims_ + 2));
+        ConvShapes s;
+        s.n = xs[0], s.c_in = xs[1], s.c_out = ws[0], s.groups = groups_, s.c_in_g = ws[1];
+        if (s.c_in != s.c_in_g * groups_ || s.c_out % groups_ != 0)
+            ctx.fail("x " + shape_to_string(xs) + " and weight " + shape_to_string(ws) + " do not fit groups = " +
+                     std::to_string(groups_) + " (need C_in = weight[1] * groups and C_out divisible by groups)");
+        s.c_out_g = s.c_out / groups_;
+        s.w = forward_window(ctx, spec_, &xs[2], &ws[2]);
+        Shape out_shape = {s.n, s.c_out};
+        for (size_t i = 0; i < dims_; ++i) out_shape.push_back(s.w.out[3 - dims_ + i]);
+
+        const float* bias = nullptr;
+        Tensor bias_values;
+        if (bias_.present()) {
+            bias_values = bias_.get(ctx);
+            if (bias_values.numel() != s.c_out)
+                ctx.fail("bias has " + std::to_string(bias_values.numel()) + " values for " + std::to_string(s.c_out) +
+                         " output channels");
+            bias = bias_values.data<float>();
+        }
+        F32Output out(ctx, 0, out_shape);
+        fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
+        if (s.c_in_g == 1 && groups_ > 1)
+            depthwise(s, x.data<float>(), weight.data<float>(), out.data(), ctx.threads());
+        else
+            gemm_path(ctx, s, x.data<float>(), weight.data<float>(), out.data());
+        epilogue_.apply(out.data(), shape_numel(out_shape));
+        out.commit();
+    }
+
+private:
+    static void depthwise(const ConvShapes& s, const float* x, const float* weight, float* out, ThreadPool& pool) {
+        const int64_t planes = s.n * s.c_out, plane_work = s.w.out_size() * s.w.taps();
+        pool.parallel_for(planes, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(plane_work, 1)),
+                          [&](int64_t p0, int64_t p1) {
+                              for (int64_t p = p0; p < p1; ++p) {
+                                  const int64_t n = p / s.c_out, co = p % s.c_out, g = co / s.c_out_g;
+                                  depthwise_plane(x + (n * s.c_in + g) * s.w.in_size(), weight + co * s.w.taps(), s.w,
+                                                  out + p * s.w.out_size());
+                              }
+                          });
+    }
+
+    void gemm_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, float* out) const {
+        const Window3& w = s.w;
+        const int64_t out_size = w.out_size(), rows = s.c_in_g * w.taps();
+        const bool pointwise = w.taps() == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 && w.before[0] == 0 &&
+                               w.before[1] == 0 && w.before[2] == 0 && out_size == w.in_size();
+        // One product per (batch, group); the output was pre-filled with the bias.
+        auto product = [&](int64_t item, float* col, ThreadPool* pool) {
+            const int64_t n = item / s.groups, g = item % s.groups;
+            const float* x_g = x + (n * s.c_in + g * s.c_in_g) * w.in_size();
+            if (!pointwise) im2col(x_g, s.c_in_g, w, col, pool);
+            kernels::GemmArgs<float> a;
+            a.M = s.c_out_g, a.N = out_size, a.K = rows;
+            a.A = weight + g * s.c_out_g * rows, a.lda = rows;
+            a.B = pointwise ? x_g : col, a.ldb = out_size;
+            a.C = out + (n * s.c_out + g * s.c_out_g) * out_size, a.ldc = out_size;
+            a.accumulate = true;
+            kernels::sgemm(a, pool);
+        };
+        const int64_t items = s.n * s.groups;
+        ThreadPool& pool = ctx.threads();
+        if (items >= 2 && pool.size() >= 2) {
+            // Independent products: whole ones per thread, each with its own column buffer.
+            pool.parallel_for(items, 1, [&](int64_t i0, int64_t i1) {
+                std::vector<float> col(pointwise ? 0 : static_cast<size_t>(rows * out_size));
+                for (int64_t i = i0; i < i1; ++i) product(i, col.data(), nullptr);
+            });
+            return;
+        }
+        Tensor col = pointwise ? Tensor() : ctx.scratch(DType::Float32, {rows, out_size});
+        for (int64_t i = 0; i < items; ++i) product(i, pointwise ? nullptr : col.data<float>(), &pool);
+    }
+
+    size_t dims_;
+    int64_t groups_;
+    WindowSpec spec_;
+    F32Operand weight_, bias_;
+    Epilogue epilogue_;
+};
+
+// The iOS17 revision only widens dtypes and allows non-constant weights; one kernel serves all.
+OCML_REGISTER_MIL_OP("conv", kIOS15, [](const BuildContext& ctx) -> std::unique_ptr<Kernel> {
+    return std::make_unique<ConvKernel>(ctx);
+})
+
+}  // namespace
+}  // namespace opencoreml::mil

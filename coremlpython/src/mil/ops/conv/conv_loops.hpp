@@ -1,0 +1,28 @@
+// opencoreml ML program ops: the float32 data-movement and direct loops behind conv and
+// conv_transpose, over geometry normalised to three spatial dims (window.hpp). Loops run
+// along contiguous output rows with the in-bounds range of each kernel tap computed up front,
+// so padding costs no per-element test and stride-1 rows vectorise.
+#pragma once
+
+#include <cstdint>
+
+#include "mil/ops/conv/window.hpp"
+
+namespace opencoreml::mil {
+
+class ThreadPool;
+
+// col[(c * taps + tap) * out_size + o] = input value under kernel tap `tap` for output o of
+// channel c (0 in padding): the [channels * taps, out_size] right-hand side of conv's GEMM.
+void im2col(const float* x, int64_t channels, const Window3& w, float* col, ThreadPool* pool);
+
+// out (one output plane, pre-filled with its bias) += the window of one input plane x
+// weighted by `weight` (w.taps() values): a depthwise conv needs no im2col.
+void depthwise_plane(const float* x, const float* weight, const Window3& w, float* out);
+
+// The inverse of im2col for conv_transpose: out[c] += every column value at the output
+// position its input position and tap map to (w.in = input sizes, w.out = output sizes,
+// w.before = crop at the start of the full result).
+void col2im_add(const float* col, int64_t channels, const Window3& w, float* out, ThreadPool* pool);
+
+}  // namespace opencoreml::mil

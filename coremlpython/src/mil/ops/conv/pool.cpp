@@ -1,0 +1,120 @@
+// opencoreml ML program ops: avg_pool, max_pool and l2_pool over 1 to 3 spatial dims, fp16 or
+// fp32, every pad_type, ceil_mode. Padding never contributes to a max or an L2 norm; an
+// average divides by the window's in-bounds element count when exclude_padding_from_average,
+// else by its size clipped to the padded input (a ceil_mode window hanging past the padding
+// counts only up to it, as PyTorch, whose models these come from, does).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "mil/ops/conv/window.hpp"
+#include "mil/ops/tensor/f32_output.hpp"
+#include "mil/thread_pool.hpp"
+
+namespace opencoreml::mil {
+namespace {
+
+enum class PoolMode { Max, Avg, L2 };
+
+// One window's bounds along one dim: in-bounds [lo, hi) and padded-input-clipped [plo, phi).
+struct Span {
+    int64_t lo, hi, plo, phi;
+};
+
+inline Span span(int64_t o, const Window3& w, int a) {
+    const int64_t start = o * w.s[a] - w.before[a], end = start + w.k[a];
+    return {std::max<int64_t>(start, 0), std::min(end, w.in[a]), std::max(start, -w.before[a]),
+            std::min(end, w.in[a] + w.after[a])};
+}
+
+template <PoolMode Mode>
+void pool_plane(const float* x, const Window3& w, bool exclude_padding, float* out) {
+    for (int64_t od = 0; od < w.out[0]; ++od) {
+        const Span d = span(od, w, 0);
+        for (int64_t oh = 0; oh < w.out[1]; ++oh) {
+            const Span h = span(oh, w, 1);
+            for (int64_t ow = 0; ow < w.out[2]; ++ow) {
+                const Span c = span(ow, w, 2);
+                float acc = Mode == PoolMode::Max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                for (int64_t id = d.lo; id < d.hi; ++id) {
+                    for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+                        const float* row = x + (id * w.in[1] + ih) * w.in[2];
+                        for (int64_t iw = c.lo; iw < c.hi; ++iw) {
+                            const float v = row[iw];
+                            if (Mode == PoolMode::Max)
+                                acc = std::max(acc, v);
+                            else if (Mode == PoolMode::Avg)
+                                acc += v;
+                            else
+                                acc += v * v;
+                        }
+                    }
+                }
+                float result = acc;
+                if (Mode == PoolMode::L2) {
+                    result = std::sqrt(acc);
+                } else if (Mode == PoolMode::Avg) {
+                    const int64_t count = exclude_padding
+                                              ? std::max<int64_t>(0, d.hi - d.lo) * std::max<int64_t>(0, h.hi - h.lo) *
+                                                    std::max<int64_t>(0, c.hi - c.lo)
+                                              : (d.phi - d.plo) * (h.phi - h.plo) * (c.phi - c.plo);
+                    result = count > 0 ? acc / static_cast<float>(count) : 0.0f;
+                }
+                *out++ = result;
+            }
+        }
+    }
+}
+
+template <PoolMode Mode>
+class PoolKernel : public Kernel {
+public:
+    explicit PoolKernel(const BuildContext& ctx) : kernel_(ctx.const_ints("kernel_sizes")) {
+        const InputInfo& x = ctx.input("x");
+        if (x.dtype != DType::Float16 && x.dtype != DType::Float32)
+            ctx.fail(std::string("x must be fp16 or fp32, got ") + dtype_name(x.dtype));
+        if (x.rank_known && x.shape.size() != kernel_.size() + 2)
+            ctx.fail("kernel_sizes has " + std::to_string(kernel_.size()) + " values for x of rank " +
+                     std::to_string(x.shape.size()) + " (expected rank - 2)");
+        spec_ = WindowSpec::read(ctx, kernel_.size(), false, true);
+        exclude_padding_ = Mode == PoolMode::Avg && ctx.const_bool("exclude_padding_from_average", false);
+    }
+
+    void run(RunContext& ctx) const override {
+        const Shape& xs = ctx.input("x").shape();
+        const size_t dims = kernel_.size();
+        if (xs.size() != dims + 2)
+            ctx.fail("x " + shape_to_string(xs) + " must have rank " + std::to_string(dims + 2) + " for " +
+                     std::to_string(dims) + " kernel sizes");
+        const Tensor x = ctx.input_f32("x");
+        const Window3 w = forward_window(ctx, spec_, &xs[2], kernel_.data());
+        Shape out_shape = {xs[0], xs[1]};
+        for (size_t i = 0; i < dims; ++i) out_shape.push_back(w.out[3 - dims + i]);
+        F32Output out(ctx, 0, out_shape);
+        const int64_t planes = xs[0] * xs[1], plane_work = std::max<int64_t>(1, w.out_size() * w.taps());
+        const float* src = x.data<float>();
+        float* dst = out.data();
+        ctx.threads().parallel_for(planes, std::max<int64_t>(1, (1 << 15) / plane_work), [&](int64_t p0, int64_t p1) {
+            for (int64_t p = p0; p < p1; ++p)
+                pool_plane<Mode>(src + p * w.in_size(), w, exclude_padding_, dst + p * w.out_size());
+        });
+        out.commit();
+    }
+
+private:
+    std::vector<int64_t> kernel_;
+    WindowSpec spec_;
+    bool exclude_padding_ = false;
+};
+
+template <PoolMode Mode>
+std::unique_ptr<Kernel> make_pool(const BuildContext& ctx) {
+    return std::make_unique<PoolKernel<Mode>>(ctx);
+}
+
+OCML_REGISTER_MIL_OP("avg_pool", kIOS15, make_pool<PoolMode::Avg>)
+OCML_REGISTER_MIL_OP("max_pool", kIOS15, make_pool<PoolMode::Max>)
+OCML_REGISTER_MIL_OP("l2_pool", kIOS15, make_pool<PoolMode::L2>)
+
+}  // namespace
+}  // namespace opencoreml::mil

@@ -1,0 +1,32 @@
+// opencoreml ML program ops: the activation a producer op (conv, linear, matmul) can apply to
+// its float32 result while it is still in cache, so the engine may fuse a following relu,
+// relu6 or clip into it. Kernels that support it also derive from ClampFusable; the engine
+// calls fuse_clamp() at plan time, before the first run (kernels stay immutable after).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+namespace opencoreml::mil {
+
+struct Epilogue {
+    float lo = -std::numeric_limits<float>::infinity();
+    float hi = std::numeric_limits<float>::infinity();
+
+    bool active() const { return lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity(); }
+    void apply(float* data, int64_t n) const {
+        if (!active()) return;
+        const float l = lo, h = hi;
+        for (int64_t i = 0; i < n; ++i) data[i] = std::min(std::max(data[i], l), h);
+    }
+};
+
+class ClampFusable {
+public:
+    virtual ~ClampFusable() = default;
+    // Clamp the op's result to [lo, hi] (relu: [0, inf), relu6: [0, 6]); false if unsupported.
+    virtual bool fuse_clamp(float lo, float hi) = 0;
+};
+
+}  // namespace opencoreml::mil

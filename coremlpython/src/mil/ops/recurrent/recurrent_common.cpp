@@ -1,0 +1,131 @@
+// opencoreml ML program ops: shared pieces of the recurrent kernels (see recurrent_common.hpp).
+#include "mil/ops/recurrent/recurrent_common.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/gemm.hpp"
+#include "mil/thread_pool.hpp"
+
+namespace opencoreml::mil::recurrent {
+
+Activation parse_activation(const BuildContext& ctx, const std::string& param, const std::string& fallback) {
+    std::string name = ctx.const_string(param, fallback);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "sigmoid") return Activation::Sigmoid;
+    if (name == "tanh") return Activation::Tanh;
+    if (name == "relu") return Activation::Relu;
+    if (name == "linear") return Activation::Linear;
+    if (name == "hard_sigmoid" || name == "sigmoid_hard") return Activation::HardSigmoid;
+    if (name == "scaled_tanh") return Activation::ScaledTanh;
+    ctx.fail(param + " \"" + name + "\" is not one of sigmoid, tanh, relu, linear, hard_sigmoid, scaled_tanh");
+}
+
+void apply_activation(Activation f, float* v, int64_t n) {
+    switch (f) {
+        case Activation::Sigmoid:
+            for (int64_t i = 0; i < n; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
+            break;
+        case Activation::Tanh:
+        case Activation::ScaledTanh:
+            for (int64_t i = 0; i < n; ++i) v[i] = std::tanh(v[i]);
+            break;
+        case Activation::Relu:
+            for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+            break;
+        case Activation::Linear: break;
+        case Activation::HardSigmoid:
+            for (int64_t i = 0; i < n; ++i) v[i] = std::min(1.0f, std::max(0.0f, 0.2f * v[i] + 0.5f));
+            break;
+    }
+}
+
+Direction parse_direction(const BuildContext& ctx, bool allow_bidirectional) {
+    const std::string d = ctx.const_string("direction", "forward");
+    if (d == "forward") return Direction::Forward;
+    if (d == "reverse") return Direction::Reverse;
+    if (d == "bidirectional" && allow_bidirectional) return Direction::Bidirectional;
+    ctx.fail("direction \"" + d + "\" is not supported (expected forward" +
+             std::string(allow_bidirectional ? ", reverse or bidirectional)" : " or reverse)"));
+}
+
+WeightT load_weight(const BuildContext& ctx, const std::string& param, int64_t rows, int64_t cols) {
+    const Tensor& t = ctx.const_tensor(param);
+    if (t.rank() != 2 || (rows >= 0 && t.dim(0) != rows) || (cols >= 0 && t.dim(1) != cols)) {
+        ctx.fail(param + " must have shape [" + (rows >= 0 ? std::to_string(rows) : std::string("?")) + ", " +
+                 (cols >= 0 ? std::to_string(cols) : std::string("?")) + "], got " + shape_to_string(t.shape()));
+    }
+    const std::vector<float> w = ctx.const_floats(param);
+    WeightT out;
+    out.out = t.dim(0);
+    out.in = t.dim(1);
+    out.t.resize(w.size());
+    for (int64_t r = 0; r < out.out; ++r)
+        for (int64_t c = 0; c < out.in; ++c) out.t[c * out.out + r] = w[r * out.in + c];
+    return out;
+}
+
+std::vector<float> load_vector(const BuildContext& ctx, const std::string& param, int64_t size) {
+    if (!ctx.has_input(param)) return std::vector<float>(static_cast<size_t>(size), 0.0f);
+    std::vector<float> v = ctx.const_floats(param);
+    if (static_cast<int64_t>(v.size()) != size)
+        ctx.fail(param + " must hold " + std::to_string(size) + " values, got " + std::to_string(v.size()));
+    return v;
+}
+
+void project_rows(const float* x, int64_t rows, const WeightT& w, const float* bias, float* y, ThreadPool& pool) {
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * w.out, bias, w.out * sizeof(float));
+    kernels::GemmArgs<float> g;
+    g.M = rows;
+    g.N = w.out;
+    g.K = w.in;
+    g.A = x;
+    g.lda = w.in;
+    g.B = w.t.data();
+    g.ldb = w.out;
+    g.C = y;
+    g.ldc = w.out;
+    g.accumulate = true;
+    kernels::sgemm(g, &pool);
+}
+
+void accumulate_product(const float* h, int64_t rows, const WeightT& w, int64_t col0, int64_t col1, float* y,
+                        int64_t ldy, ThreadPool& pool) {
+    kernels::GemmArgs<float> g;
+    g.M = rows;
+    g.N = col1 - col0;
+    g.K = w.in;
+    g.A = h;
+    g.lda = w.in;
+    g.B = w.t.data() + col0;
+    g.ldb = w.out;
+    g.C = y;
+    g.ldc = ldy;
+    g.accumulate = true;
+    kernels::sgemm(g, &pool);
+}
+
+void check_sequence_input(RunContext& ctx, const Tensor& x, int64_t input_size) {
+    if (x.rank() != 3 || x.dim(2) != input_size)
+        ctx.fail("input x must have shape [sequence, batch, " + std::to_string(input_size) + "], got " + shape_to_string(x.shape()));
+}
+
+void check_state(RunContext& ctx, const char* name, const Tensor& state, int64_t batch, int64_t width) {
+    if (state.numel() != batch * width)
+        ctx.fail(std::string(name) + " must have shape [" + std::to_string(batch) + ", " + std::to_string(width) + "], got " +
+                 shape_to_string(state.shape()));
+}
+
+void for_each_row(ThreadPool& pool, int64_t rows, int64_t work_per_row, const std::function<void(int64_t)>& fn) {
+    if (rows > 1 && rows * work_per_row >= 65536) {
+        pool.parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) fn(r);
+        });
+    } else {
+        for (int64_t r = 0; r < rows; ++r) fn(r);
+    }
+}
+
+}  // namespace opencoreml::mil::recurrent

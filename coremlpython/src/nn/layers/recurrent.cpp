@@ -1,0 +1,221 @@
+// opencoreml neural networks: the recurrent layers — simpleRecurrent, gru, uniDirectionalLSTM
+// and biDirectionalLSTM — as MIL rnn / gru / lstm. NN blobs are [Seq, Batch, size, 1, 1] and
+// states [1, Batch, size, 1, 1]; MIL wants [Seq, Batch, size] and [Batch, size], so sequences
+// and states are squeezed on the way in and expanded on the way out. Per-gate NN weights are
+// stacked in MIL's gate order (LSTM: input, forget, output, block input; GRU: reset, output,
+// update). Missing initial states are zeros.
+#include <cstring>
+
+#include "nn/emit.hpp"
+#include "nn/weights.hpp"
+
+namespace opencoreml::nn {
+
+namespace {
+
+namespace spec = CoreML::Specification;
+
+// The MIL name of a recurrent activation; the parameterised ones only with the fixed
+// constants MIL's recurrent ops use.
+std::string activation_name(const LayerContext& ctx, const spec::ActivationParams& a) {
+    using A = spec::ActivationParams;
+    switch (a.NonlinearityType_case()) {
+        case A::kSigmoid: return "sigmoid";
+        case A::kTanh: return "tanh";
+        case A::kReLU: return "relu";
+        case A::kLinear:
+            if (a.linear().alpha() == 1.0f && a.linear().beta() == 0.0f) return "linear";
+            break;
+        case A::kSigmoidHard:
+            if (a.sigmoidhard().alpha() == 0.2f && a.sigmoidhard().beta() == 0.5f) return "hard_sigmoid";
+            break;
+        default: break;
+    }
+    ctx.unsupported("this recurrent activation (or its parameters)");
+}
+
+// Rows of several [rows, cols] weight blocks stacked into one [n * rows, cols] constant.
+Var stacked(LayerContext& ctx, const std::vector<const spec::WeightParams*>& parts, int64_t rows, int64_t cols,
+            const std::string& what) {
+    const int64_t n = static_cast<int64_t>(parts.size());
+    Tensor out = Tensor::empty(DType::Float32, cols > 0 ? Shape{n * rows, cols} : Shape{n * rows});
+    const int64_t block = rows * (cols > 0 ? cols : 1);
+    for (int64_t i = 0; i < n; ++i) {
+        const Tensor t = ctx.weights(*parts[static_cast<size_t>(i)], cols > 0 ? Shape{rows, cols} : Shape{rows}, what);
+        std::memcpy(out.data<float>() + i * block, t.data<float>(), static_cast<size_t>(block) * sizeof(float));
+    }
+    return ctx.writer().constant(out);
+}
+
+// A [Seq, Batch, size, 1, 1] input as [Seq, Batch, size].
+Var sequence_in(LayerContext& ctx, int64_t size) {
+    const Var& x = ctx.in(0);
+    if (x.rank() != 5) ctx.fail("needs a rank-5 input [Seq, Batch, " + std::to_string(size) + ", 1, 1], got " + shape_to_string(x.shape));
+    if (x.dim(2) >= 0 && x.dim(2) != size)
+        ctx.fail("input " + shape_to_string(x.shape) + " must have " + std::to_string(size) + " features on axis 2");
+    return squeeze(ctx, x, {3, 4});
+}
+
+// Initial state input `index` ([1, Batch, size, 1, 1]) as [Batch, size]; zeros when absent.
+Var state_in(LayerContext& ctx, size_t index, const Var& seq, int64_t size) {
+    if (index < ctx.input_count()) return reshape(ctx, ctx.in(index), {-1, size});
+    const int64_t batch = seq.dim(1);
+    if (batch < 0) ctx.unsupported("a recurrent layer with no initial state and a batch size known only at run time");
+    return ctx.writer().constant(Tensor::zeros(DType::Float32, {batch, size}));
+}
+
+Var sequence_out(LayerContext& ctx, const Var& y) { return expand_dims(ctx, y, {3, 4}); }
+Var state_out(LayerContext& ctx, const Var& h) { return expand_dims(ctx, h, {0, 3, 4}); }
+
+Shape seq_shape(const Var& seq, bool sequence_output, int64_t size) {
+    return {sequence_output ? seq.dim(0) : 1, seq.dim(1), size};
+}
+
+void translate_simple_recurrent(LayerContext& ctx) {
+    ctx.require(1, 2, -1);
+    const auto& p = ctx.layer().simplerecurrent();
+    const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
+    const Var seq = sequence_in(ctx, in);
+    MilWriter& w = ctx.writer();
+    std::vector<Arg> args{{"x", seq},
+                          {"initial_h", state_in(ctx, 1, seq, h)},
+                          {"weight_ih", ctx.weight_const(p.weightmatrix(), {h, in}, "weightMatrix")},
+                          {"weight_hh", ctx.weight_const(p.recursionmatrix(), {h, h}, "recursionMatrix")},
+                          {"direction", w.string(p.reverseinput() ? "reverse" : "forward")},
+                          {"output_sequence", w.bool_scalar(p.sequenceoutput())},
+                          {"activation", w.string(activation_name(ctx, p.activation()))}};
+    if (p.hasbiasvector()) args.emplace_back("bias", ctx.weight_const(p.biasvector(), {h}, "biasVector"));
+    const auto r = ctx.ops("rnn", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
+    ctx.set_out(0, sequence_out(ctx, r[0]));
+    if (ctx.output_count() > 1) ctx.set_out(1, state_out(ctx, r[1]));
+}
+
+void translate_gru(LayerContext& ctx) {
+    ctx.require(1, 2, -1);
+    const auto& p = ctx.layer().gru();
+    const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
+    if (p.activations_size() != 2) ctx.fail("needs 2 activations, got " + std::to_string(p.activations_size()));
+    const Var seq = sequence_in(ctx, in);
+    MilWriter& w = ctx.writer();
+    std::vector<Arg> args{
+        {"x", seq},
+        {"initial_h", state_in(ctx, 1, seq, h)},
+        {"weight_ih", stacked(ctx, {&p.resetgateweightmatrix(), &p.outputgateweightmatrix(), &p.updategateweightmatrix()}, h, in, "weights")},
+        {"weight_hh", stacked(ctx, {&p.resetgaterecursionmatrix(), &p.outputgaterecursionmatrix(), &p.updategaterecursionmatrix()}, h, h, "recursion weights")},
+        {"direction", w.string(p.reverseinput() ? "reverse" : "forward")},
+        {"output_sequence", w.bool_scalar(p.sequenceoutput())},
+        {"recurrent_activation", w.string(activation_name(ctx, p.activations(0)))},
+        {"activation", w.string(activation_name(ctx, p.activations(1)))}};
+    if (p.hasbiasvectors())
+        args.emplace_back("bias", stacked(ctx, {&p.resetgatebiasvector(), &p.outputgatebiasvector(), &p.updategatebiasvector()}, h, 0, "biases"));
+    const auto r = ctx.ops("gru", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
+    ctx.set_out(0, sequence_out(ctx, r[0]));
+    if (ctx.output_count() > 1) ctx.set_out(1, state_out(ctx, r[1]));
+}
+
+// Weight arguments of one LSTM direction; `suffix` is "" or "_back".
+void lstm_weights(LayerContext& ctx, const spec::LSTMWeightParams& wp, const spec::LSTMParams& params, int64_t in, int64_t h,
+                  const std::string& suffix, std::vector<Arg>& args) {
+    args.emplace_back("weight_ih" + suffix,
+                      stacked(ctx, {&wp.inputgateweightmatrix(), &wp.forgetgateweightmatrix(), &wp.outputgateweightmatrix(),
+                                    &wp.blockinputweightmatrix()}, h, in, "weights"));
+    args.emplace_back("weight_hh" + suffix,
+                      stacked(ctx, {&wp.inputgaterecursionmatrix(), &wp.forgetgaterecursionmatrix(),
+                                    &wp.outputgaterecursionmatrix(), &wp.blockinputrecursionmatrix()}, h, h, "recursion weights"));
+    if (params.hasbiasvectors() || params.forgetbias()) {
+        Tensor bias = Tensor::zeros(DType::Float32, {4 * h});
+        if (params.hasbiasvectors()) {
+            const std::vector<const spec::WeightParams*> parts{&wp.inputgatebiasvector(), &wp.forgetgatebiasvector(),
+                                                               &wp.outputgatebiasvector(), &wp.blockinputbiasvector()};
+            for (size_t g = 0; g < parts.size(); ++g) {
+                const Tensor t = ctx.weights(*parts[g], {h}, "biases");
+                std::memcpy(bias.data<float>() + static_cast<int64_t>(g) * h, t.data<float>(), static_cast<size_t>(h) * sizeof(float));
+            }
+        }
+        if (params.forgetbias())
+            for (int64_t j = 0; j < h; ++j) bias.data<float>()[h + j] += 1.0f;
+        args.emplace_back("bias" + suffix, ctx.writer().constant(bias));
+    }
+    if (params.haspeepholevectors())
+        args.emplace_back("peephole" + suffix,
+                          stacked(ctx, {&wp.inputgatepeepholevector(), &wp.forgetgatepeepholevector(), &wp.outputgatepeepholevector()},
+                                  h, 0, "peepholes"));
+}
+
+std::vector<Arg> lstm_common(LayerContext& ctx, const spec::LSTMParams& params,
+                             const google::protobuf::RepeatedPtrField<spec::ActivationParams>& acts, const std::string& direction) {
+    if (params.coupledinputandforgetgate()) ctx.unsupported("coupledInputAndForgetGate");
+    if (acts.size() != 3) ctx.fail("needs 3 activations, got " + std::to_string(acts.size()));
+    MilWriter& w = ctx.writer();
+    const float clip = params.cellclipthreshold() == 0.0f ? 50.0f : params.cellclipthreshold();
+    return {{"direction", w.string(direction)},
+            {"output_sequence", w.bool_scalar(params.sequenceoutput())},
+            {"recurrent_activation", w.string(activation_name(ctx, acts[0]))},
+            {"cell_activation", w.string(activation_name(ctx, acts[1]))},
+            {"activation", w.string(activation_name(ctx, acts[2]))},
+            {"clip", w.float_scalar(clip)}};
+}
+
+void translate_unidirectional_lstm(LayerContext& ctx) {
+    ctx.require(1, 3, -1);
+    const auto& p = ctx.layer().unidirectionallstm();
+    const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
+    const Var seq = sequence_in(ctx, in);
+    std::vector<Arg> args = lstm_common(ctx, p.params(), p.activations(), p.reverseinput() ? "reverse" : "forward");
+    args.emplace_back("x", seq);
+    args.emplace_back("initial_h", state_in(ctx, 1, seq, h));
+    args.emplace_back("initial_c", state_in(ctx, 2, seq, h));
+    lstm_weights(ctx, p.weightparams(), p.params(), in, h, "", args);
+    const Shape state{seq.dim(1), h};
+    const auto r = ctx.ops("lstm", args, {{DType::Float32, seq_shape(seq, p.params().sequenceoutput(), h)},
+                                          {DType::Float32, state}, {DType::Float32, state}});
+    ctx.set_out(0, sequence_out(ctx, r[0]));
+    for (size_t i = 1; i < ctx.output_count() && i < 3; ++i) ctx.set_out(i, state_out(ctx, r[i]));
+}
+
+void translate_bidirectional_lstm(LayerContext& ctx) {
+    ctx.require(1, 5, -1);
+    const auto& p = ctx.layer().bidirectionallstm();
+    const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
+    if (p.weightparams_size() != 2) ctx.fail("needs 2 sets of weights (forward, backward), got " + std::to_string(p.weightparams_size()));
+    const Var seq = sequence_in(ctx, in);
+    std::vector<Arg> args = lstm_common(ctx, p.params(), p.activationsforwardlstm(), "bidirectional");
+    if (p.activationsbackwardlstm_size() != 3) ctx.fail("needs 3 backward activations");
+    for (int i = 0; i < 3; ++i)
+        if (activation_name(ctx, p.activationsbackwardlstm(i)) != activation_name(ctx, p.activationsforwardlstm(i)))
+            ctx.unsupported("different activations for the forward and backward LSTMs");
+    args.emplace_back("x", seq);
+    // MIL keeps both directions' states side by side: [Batch, 2 * size].
+    MilWriter& w = ctx.writer();
+    auto both = [&](size_t fwd, size_t bwd) {
+        return ctx.op("concat", {{"values", std::vector<Var>{state_in(ctx, fwd, seq, h), state_in(ctx, bwd, seq, h)}},
+                                 {"axis", w.int_scalar(-1)}, {"interleave", w.bool_scalar(false)}},
+                      {DType::Float32, {seq.dim(1), 2 * h}});
+    };
+    args.emplace_back("initial_h", both(1, 3));
+    args.emplace_back("initial_c", both(2, 4));
+    lstm_weights(ctx, p.weightparams(0), p.params(), in, h, "", args);
+    lstm_weights(ctx, p.weightparams(1), p.params(), in, h, "_back", args);
+    const Shape state{seq.dim(1), 2 * h};
+    const auto r = ctx.ops("lstm", args, {{DType::Float32, seq_shape(seq, p.params().sequenceoutput(), 2 * h)},
+                                          {DType::Float32, state}, {DType::Float32, state}});
+    ctx.set_out(0, sequence_out(ctx, r[0]));
+    if (ctx.output_count() == 1) return;
+    if (ctx.output_count() != 5) ctx.fail("produces 1 or 5 outputs, got " + std::to_string(ctx.output_count()));
+    // Outputs 1-4: forward h, forward c, backward h, backward c.
+    for (size_t s = 0; s < 2; ++s) {
+        const auto halves = ctx.ops("split", {{"x", r[1 + s]}, {"axis", w.int_scalar(-1)}, {"num_splits", w.int_scalar(2)}},
+                                    {{DType::Float32, {seq.dim(1), h}}, {DType::Float32, {seq.dim(1), h}}});
+        ctx.set_out(1 + s, state_out(ctx, halves[0]));
+        ctx.set_out(3 + s, state_out(ctx, halves[1]));
+    }
+}
+
+}  // namespace
+
+OCML_REGISTER_NN_LAYER(kSimpleRecurrent, translate_simple_recurrent)
+OCML_REGISTER_NN_LAYER(kGru, translate_gru)
+OCML_REGISTER_NN_LAYER(kUniDirectionalLSTM, translate_unidirectional_lstm)
+OCML_REGISTER_NN_LAYER(kBiDirectionalLSTM, translate_bidirectional_lstm)
+
+}  // namespace opencoreml::nn
