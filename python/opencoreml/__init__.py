@@ -6,6 +6,23 @@ script: ``ct.models.MLModel``, ``ct.utils``, ``ct.proto``, ``ct.ComputeUnit`` an
 import os as _os
 
 from .version import __version__
+
+
+def _preload_openblas():
+    """Load OpenBLAS (pip package scipy-openblas32) before the core, so the core finds it
+    even when the two packages sit in different site-packages folders."""
+    try:
+        import ctypes
+
+        import scipy_openblas32
+    except ImportError:  # the core's run path may still find it; if not, the import below says so
+        return
+    path = _os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(fullname=True))
+    if _os.path.exists(path):
+        ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+
+
+_preload_openblas()
 from . import _core  # noqa: F401  (fail at import with the real error if the build is broken)
 from ._enums import (  # noqa: F401
     SPECIFICATION_VERSION,
