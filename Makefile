@@ -26,6 +26,7 @@ install: system-deps python-deps
 demo: install
 	opencoreml info $(DEMO_MODEL)
 	opencoreml validate $(DEMO_MODEL) tests/data/corpus/torch_mlp_nn/model.mlmodel
+	opencoreml predict $(DEMO_MODEL) tests/data/corpus/torch_mlp_fp32/inputs.npz
 
 test: install
 	$(PYTHON) -m pytest -q
