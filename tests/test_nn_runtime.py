@@ -249,11 +249,11 @@ def test_custom_layer_names_its_class():
 
 def test_untranslatable_layer_kinds_are_listed_together():
     builder = nn_builder({"x": (3,)})
-    for name, field in (("l1", "loop"), ("l2", "branch")):
+    for name, field in (("l1", "loopContinue"), ("l2", "loopBreak")):
         layer = builder.nn_spec.layers.add()
         layer.name = name
         getattr(layer, field).SetInParent()
-    with pytest.raises(NotImplementedError, match="layer kind\\(s\\) this build does not support: branch, loop"):
+    with pytest.raises(NotImplementedError, match="layer kind\\(s\\) this build does not support: loopBreak, loopContinue"):
         ct.models.MLModel(builder.spec).predict({"x": rand(3)})
 
 

@@ -58,7 +58,7 @@ MilWriter::MilWriter() {
     program_.set_version(1);
     function_ = &(*program_.mutable_functions())["main"];
     function_->set_opset("CoreML7");
-    block_ = &(*function_->mutable_block_specializations())["CoreML7"];
+    blocks_.push_back(&(*function_->mutable_block_specializations())["CoreML7"]);
 }
 
 std::string MilWriter::fresh_name() { return "v" + std::to_string(counter_++); }
@@ -72,7 +72,7 @@ Var MilWriter::input(const std::string& name, DType dtype, const Shape& shape) {
 
 Var MilWriter::constant(const Tensor& value) {
     const std::string name = fresh_name();
-    auto* op = block_->add_operations();
+    auto* op = current().add_operations();
     op->set_type("const");
     auto* out = op->add_outputs();
     out->set_name(name);
@@ -101,7 +101,7 @@ Var MilWriter::bools(const std::vector<bool>& values) {
 
 Var MilWriter::string(const std::string& value) {
     const std::string name = fresh_name();
-    auto* op = block_->add_operations();
+    auto* op = current().add_operations();
     op->set_type("const");
     auto* out = op->add_outputs();
     out->set_name(name);
@@ -110,15 +110,36 @@ Var MilWriter::string(const std::string& value) {
     return Var{name, DType::UInt8, {}};
 }
 
-std::vector<Var> MilWriter::op(const std::string& type, const std::string& name, const std::vector<Arg>& args,
-                               const std::vector<OutType>& outputs) {
-    auto* op = block_->add_operations();
+MilWriter::OpHandle MilWriter::open_op(const std::string& type, const std::string& name, const std::vector<Arg>& args) {
+    auto* op = current().add_operations();
     op->set_type(type);
     (*op->mutable_attributes())["name"] = string_value(name);
     for (const Arg& arg : args) {
         auto& bound = (*op->mutable_inputs())[arg.param];
         for (const Var& v : arg.values) bound.add_arguments()->set_name(v.name);
     }
+    return op;
+}
+
+std::vector<Var> MilWriter::begin_block(OpHandle op, const std::vector<OutType>& inputs) {
+    auto* block = op->add_blocks();
+    std::vector<Var> vars;
+    for (const OutType& t : inputs) {
+        auto* in = block->add_inputs();
+        in->set_name(fresh_name());
+        set_tensor_type(*in->mutable_type(), mil_dtype(t.dtype), t.shape);
+        vars.push_back(Var{in->name(), t.dtype, t.shape});
+    }
+    blocks_.push_back(block);
+    return vars;
+}
+
+void MilWriter::end_block(const std::vector<Var>& outputs) {
+    for (const Var& v : outputs) current().add_outputs(v.name);
+    blocks_.pop_back();
+}
+
+std::vector<Var> MilWriter::close_op(OpHandle op, const std::vector<OutType>& outputs) {
     std::vector<Var> result;
     for (const OutType& o : outputs) {
         const std::string out_name = fresh_name();
@@ -130,13 +151,19 @@ std::vector<Var> MilWriter::op(const std::string& type, const std::string& name,
     return result;
 }
 
+std::vector<Var> MilWriter::op(const std::string& type, const std::string& name, const std::vector<Arg>& args,
+                               const std::vector<OutType>& outputs) {
+    return close_op(open_op(type, name, args), outputs);
+}
+
 Var MilWriter::op(const std::string& type, const std::string& name, const std::vector<Arg>& args, const OutType& output) {
     return op(type, name, args, std::vector<OutType>{output})[0];
 }
 
 void MilWriter::output(const Var& value) {
-    auto& outs = *block_->mutable_outputs();
-    if (std::find(outs.begin(), outs.end(), value.name) == outs.end()) block_->add_outputs(value.name);
+    auto& main = *blocks_.front();
+    if (std::find(main.outputs().begin(), main.outputs().end(), value.name) == main.outputs().end())
+        main.add_outputs(value.name);
 }
 
 }  // namespace opencoreml::nn

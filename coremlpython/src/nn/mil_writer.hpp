@@ -63,6 +63,16 @@ public:
                         const std::vector<OutType>& outputs);
     Var op(const std::string& type, const std::string& name, const std::vector<Arg>& args, const OutType& output);
 
+    // Control flow: an op with nested blocks. open_op appends the op without outputs;
+    // begin_block opens one of its blocks (with block inputs of the given types) and makes it
+    // the block ops go to until end_block, which sets that block's outputs; close_op then
+    // declares the op's outputs.
+    using OpHandle = CoreML::Specification::MILSpec::Operation*;
+    OpHandle open_op(const std::string& type, const std::string& name, const std::vector<Arg>& args);
+    std::vector<Var> begin_block(OpHandle op, const std::vector<OutType>& inputs);
+    void end_block(const std::vector<Var>& outputs);
+    std::vector<Var> close_op(OpHandle op, const std::vector<OutType>& outputs);
+
     // Marks values as outputs of the function (the executor keeps them to the end).
     void output(const Var& value);
 
@@ -71,11 +81,11 @@ public:
 
 private:
     std::string fresh_name();
-    Var inline_const(const Tensor& value);
+    CoreML::Specification::MILSpec::Block& current() { return *blocks_.back(); }
 
     CoreML::Specification::MILSpec::Program program_;
     CoreML::Specification::MILSpec::Function* function_ = nullptr;
-    CoreML::Specification::MILSpec::Block* block_ = nullptr;
+    std::vector<CoreML::Specification::MILSpec::Block*> blocks_;  // open blocks, innermost last
     std::map<std::string, Tensor> constants_;
     int64_t counter_ = 0;
 };

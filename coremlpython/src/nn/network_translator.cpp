@@ -1,9 +1,8 @@
-// opencoreml neural networks: the network translator (see network_translator.hpp).
+// opencoreml neural networks: the network translator (see network_translator.hpp) — model
+// inputs as program inputs (with the rank-5 or exact mapping), then the layer graph.
 #include "nn/network_translator.hpp"
 
-#include <set>
-
-#include "nn/layer_context.hpp"
+#include "nn/graph_translator.hpp"
 #include "opencoreml/error.hpp"
 
 namespace opencoreml::nn {
@@ -22,9 +21,10 @@ Shape array_dims(const spec::ArrayFeatureType& a) {
     if (a.has_shaperange()) {
         const auto& ranges = a.shaperange().sizeranges();
         if (dims.size() != static_cast<size_t>(ranges.size())) dims.assign(static_cast<size_t>(ranges.size()), -1);
-        for (int i = 0; i < ranges.size(); ++i)
-            if (ranges[i].lowerbound() != ranges[i].upperbound()) dims[static_cast<size_t>(i)] = -1;
-            else dims[static_cast<size_t>(i)] = static_cast<int64_t>(ranges[i].lowerbound());
+        for (int i = 0; i < ranges.size(); ++i) {
+            const int64_t lo = static_cast<int64_t>(ranges[i].lowerbound()), hi = ranges[i].upperbound();
+            dims[static_cast<size_t>(i)] = lo == hi ? lo : -1;
+        }
     } else if (a.has_enumeratedshapes()) {
         for (const auto& s : a.enumeratedshapes().shapes()) {
             if (dims.empty()) dims.assign(s.shape().begin(), s.shape().end());
@@ -71,102 +71,27 @@ InputBinding bind_input(const spec::FeatureDescription& d, const NetworkSpec& ne
     return b;
 }
 
-class Translator {
-public:
-    Translator(const NetworkSpec& net, std::string origin) : net_(net), origin_(std::move(origin)) {}
-
-    std::unique_ptr<TranslatedNetwork> run(const spec::ModelDescription& description, const std::vector<std::string>& wanted) {
-        auto result = std::make_unique<TranslatedNetwork>();
-        TranslatedNetwork& out = *result;
-        check_supported();
-        for (const auto& d : description.input()) {
-            InputBinding b = bind_input(d, net_, origin_);
-            blobs_[b.feature] = out.writer.input(b.feature, DType::Float32, b.shape);
-            out.inputs.push_back(std::move(b));
-        }
-        index_producers();
-        const bool rank5 = net_.array_mapping == spec::RANK5_ARRAY_MAPPING;
-        for (int i = 0; i < net_.layers.size(); ++i) translate_layer(out.writer, net_.layers[i], i, rank5);
-        for (const auto& name : wanted) {
-            auto it = blobs_.find(name);
-            if (it == blobs_.end()) invalid(origin_, "output '" + name + "' is not produced by any layer of the network");
-            out.writer.output(it->second);
-            out.outputs.emplace(name, it->second);
-        }
-        return result;
-    }
-
-private:
-    // Every layer kind must be translatable: list all that are not in one error.
-    void check_supported() const {
-        std::set<std::string> missing;
-        for (const auto& layer : net_.layers) {
-            if (layer.layer_case() == spec::NeuralNetworkLayer::kCustom) {
-                throw Error(ErrorCode::NotImplemented, origin_ + ": layer '" + layer.name() + "' is a custom layer (class '" +
-                                                           layer.custom().classname() +
-                                                           "'); custom layers need their implementation, which Core ML "
-                                                           "models do not carry");
-            }
-            if (layer.layer_case() == spec::NeuralNetworkLayer::LAYER_NOT_SET)
-                invalid(origin_, "layer '" + layer.name() + "' has no layer type set");
-            if (!find_layer(static_cast<int>(layer.layer_case())))
-                missing.insert(layer_kind_name(static_cast<int>(layer.layer_case())));
-        }
-        if (missing.empty()) return;
-        std::string list;
-        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        throw Error(ErrorCode::NotImplemented, origin_ + ": the neural network uses layer kind(s) this build does not support: " + list);
-    }
-
-    void index_producers() {
-        for (int i = 0; i < net_.layers.size(); ++i)
-            for (const auto& o : net_.layers[i].output()) producer_.emplace(o, i);
-    }
-
-    void translate_layer(MilWriter& writer, const spec::NeuralNetworkLayer& layer, int index, bool rank5) {
-        std::vector<Var> inputs;
-        for (const auto& name : layer.input()) {
-            auto it = blobs_.find(name);
-            if (it != blobs_.end()) {
-                inputs.push_back(it->second);
-                continue;
-            }
-            auto later = producer_.find(name);
-            if (later != producer_.end() && later->second >= index)
-                invalid(origin_, "layer '" + layer.name() + "' consumes blob '" + name + "' before layer '" +
-                                     net_.layers[later->second].name() +
-                                     "' produces it (layers must come in execution order; the graph may have a cycle)");
-            invalid(origin_, "layer '" + layer.name() + "' consumes an input named '" + name +
-                                 "' which is not produced by any layer nor a model input");
-        }
-        for (const auto& name : layer.output()) {
-            if (blobs_.count(name) && layer.layer_case() != spec::NeuralNetworkLayer::kCopy) {
-                auto first = producer_.find(name);
-                const std::string by = first != producer_.end() && first->second < index
-                                           ? "layer '" + net_.layers[first->second].name() + "'"
-                                           : std::string("a model input");
-                invalid(origin_, "layer '" + layer.name() + "' produces blob '" + name + "' which is also produced by " + by);
-            }
-        }
-        LayerContext ctx(writer, layer, std::move(inputs), rank5, origin_);
-        find_layer(static_cast<int>(layer.layer_case()))(ctx);
-        for (size_t i = 0; i < ctx.outputs().size(); ++i) {
-            if (!ctx.outputs()[i]) ctx.fail("produced no value for output '" + layer.output(static_cast<int>(i)) + "'");
-            blobs_[layer.output(static_cast<int>(i))] = *ctx.outputs()[i];
-        }
-    }
-
-    const NetworkSpec& net_;
-    std::string origin_;
-    std::map<std::string, Var> blobs_;
-    std::map<std::string, int> producer_;  // blob -> first layer producing it
-};
-
 }  // namespace
 
 std::unique_ptr<TranslatedNetwork> translate_network(const NetworkSpec& net, const spec::ModelDescription& description,
-                                    const std::vector<std::string>& wanted, const std::string& origin) {
-    return Translator(net, origin).run(description, wanted);
+                                                     const std::vector<std::string>& wanted, const std::string& origin) {
+    GraphTranslator::check_supported(net.layers, origin);
+    auto result = std::make_unique<TranslatedNetwork>();
+    TranslatedNetwork& out = *result;
+    GraphTranslator graph(out.writer, origin, net.array_mapping == spec::RANK5_ARRAY_MAPPING);
+    for (const auto& d : description.input()) {
+        InputBinding b = bind_input(d, net, origin);
+        graph.define(b.feature, out.writer.input(b.feature, DType::Float32, b.shape));
+        out.inputs.push_back(std::move(b));
+    }
+    graph.translate(net.layers);
+    for (const auto& name : wanted) {
+        auto it = graph.blobs().find(name);
+        if (it == graph.blobs().end()) invalid(origin, "output '" + name + "' is not produced by any layer of the network");
+        out.writer.output(it->second);
+        out.outputs.emplace(name, it->second);
+    }
+    return result;
 }
 
 }  // namespace opencoreml::nn

@@ -1,8 +1,6 @@
-// opencoreml neural networks: translating a network's layer graph into an ML program for the
-// MIL engine. Layers are checked the way Core ML checks them (each input produced earlier or a
-// model input, no blob produced twice except by `copy`, every layer kind translatable — all
-// unsupported kinds are listed in one error) and translated in order, each by the translation
-// registered for its kind.
+// opencoreml neural networks: translating a network into an ML program for the MIL engine —
+// its inputs, its layer graph (graph_translator.hpp; every unsupported layer kind is listed in
+// one error before anything is translated) and the blobs the predictor reads.
 #pragma once
 
 #include <map>

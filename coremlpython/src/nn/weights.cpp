@@ -1,6 +1,7 @@
 // opencoreml neural networks: decoding WeightParams (see weights.hpp).
 #include "nn/weights.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -42,14 +43,15 @@ std::vector<uint8_t> unpack_codes(const std::string& bytes, int64_t count, uint6
 void dequantize_linear(const spec::LinearQuantizationParams& q, const std::vector<uint8_t>& codes, const Shape& shape,
                        int channel_axis, bool is_signed, float* out, const std::string& what) {
     const int64_t rank = static_cast<int64_t>(shape.size());
-    const int64_t channels = rank == 0 ? 1 : shape[static_cast<size_t>(std::min<int64_t>(channel_axis, rank - 1))];
+    const int64_t axis = rank == 0 ? 0 : std::min<int64_t>(channel_axis, rank - 1);
+    const int64_t channels = rank == 0 ? 1 : shape[static_cast<size_t>(axis)];
     const int scales = q.scale_size();
     if (scales != 1 && scales != channels)
         bad(what, "linear quantization has " + std::to_string(scales) + " scales for " + std::to_string(channels) + " channels");
     if (q.bias_size() != 0 && q.bias_size() != scales)
         bad(what, "linear quantization has " + std::to_string(q.bias_size()) + " biases for " + std::to_string(scales) + " scales");
     int64_t inner = 1;
-    for (int64_t d = std::min<int64_t>(channel_axis, rank - 1) + 1; d < rank; ++d) inner *= shape[static_cast<size_t>(d)];
+    for (int64_t d = axis + 1; d < rank; ++d) inner *= shape[static_cast<size_t>(d)];
     const int64_t n = static_cast<int64_t>(codes.size());
     for (int64_t i = 0; i < n; ++i) {
         const int c = scales == 1 ? 0 : static_cast<int>((i / inner) % channels);
@@ -79,10 +81,6 @@ void dequantize(const spec::WeightParams& w, const std::string& bytes, bool is_s
 }
 
 }  // namespace
-
-bool has_weights(const spec::WeightParams& w) {
-    return w.floatvalue_size() > 0 || !w.float16value().empty() || !w.rawvalue().empty() || !w.int8rawvalue().empty();
-}
 
 Tensor load_weights(const spec::WeightParams& w, const Shape& shape, const std::string& what, int channel_axis) {
     const int64_t count = shape_numel(shape);

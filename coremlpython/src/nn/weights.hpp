@@ -10,10 +10,6 @@
 
 namespace opencoreml::nn {
 
-// Number of values `w` holds (quantized forms: what its bytes can hold at its bit width is
-// not knowable without the shape, so callers pass the shape to `load_weights`).
-bool has_weights(const CoreML::Specification::WeightParams& w);
-
 // Decodes `w` into a float32 tensor of `shape`. Linear quantization scales and biases apply
 // along `channel_axis` (the output-channel axis of the weight; 0 except for deconvolution).
 // Throws Error(InvalidModel) naming `what` (e.g. "layer 'fc1' weights") when the stored

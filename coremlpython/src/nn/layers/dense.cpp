@@ -47,6 +47,10 @@ void translate_inner_product(LayerContext& ctx) {
         return;
     }
     // Rank 4 and 5: rows are the leading one or two dims, features the last three.
+    const int64_t chw = x.dim(-1) >= 0 && x.dim(-2) >= 0 && x.dim(-3) >= 0 ? x.dim(-1) * x.dim(-2) * x.dim(-3) : -1;
+    if (chw >= 0 && chw != d_in)
+        ctx.fail("input " + shape_to_string(x.shape) + " has " + std::to_string(chw) + " features in its last three dims, inputChannels is " +
+                 std::to_string(d_in));
     const Var rows = reshape(ctx, x, {-1, d_in});
     const Var y = ctx.op("linear", linear_args(ctx, rows, p.weights(), p.hasbias(), p.bias(), d_out, d_in),
                          {DType::Float32, {rows.shape[0], d_out}});
