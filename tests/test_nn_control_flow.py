@@ -82,10 +82,13 @@ def test_loops(kwargs, inputs, iterations):
     check(out["acc_out"], X.astype(np.float64) ** (iterations + 1), rtol=1e-5, atol=1e-6)
 
 
-def test_loop_break_is_reported():
+def test_loop_break_ends_the_loop():
+    # More cases (continue, jumps in branches, nested loops) in test_nn_loop_jumps.py.
     b = nn_builder({"x": X}, rank5=False)
-    layer = b.add_loop("loop", max_iterations=2)
-    nested(layer.loop.bodyNetwork).add_loop_break("stop")
-    b.add_copy("c", "x", "y")
-    with pytest.raises(NotImplementedError, match="loopBreak"):
-        ct.models.MLModel(b.spec).predict({"x": X})
+    b.add_copy("init", "x", "y")
+    layer = b.add_loop("loop", max_iterations=5)
+    body = nested(layer.loop.bodyNetwork)
+    body.add_elementwise("double", ["y"], "y2", "MULTIPLY", alpha=2.0)
+    body.add_copy("set", "y2", "y")
+    body.add_loop_break("stop")
+    check(ct.models.MLModel(b.spec).predict({"x": X})["y"], 2 * X)

@@ -247,14 +247,16 @@ def test_custom_layer_names_its_class():
         ct.models.MLModel(builder.spec).predict({"x": rand(3)})
 
 
-def test_untranslatable_layer_kinds_are_listed_together():
-    builder = nn_builder({"x": (3,)})
+def test_loop_jumps_outside_loops_name_the_layer():
+    # Every layer kind translates now; loopBreak/loopContinue only make sense in a loop body.
     for name, field in (("l1", "loopContinue"), ("l2", "loopBreak")):
+        builder = nn_builder({"x": (3,)})
         layer = builder.nn_spec.layers.add()
         layer.name = name
         getattr(layer, field).SetInParent()
-    with pytest.raises(NotImplementedError, match="layer kind\\(s\\) this build does not support: loopBreak, loopContinue"):
-        ct.models.MLModel(builder.spec).predict({"x": rand(3)})
+        builder.add_activation("a", "RELU", "x", "y")
+        with pytest.raises(Exception, match="layer '%s' \\(%s\\): must be in the body network of a loop" % (name, field)):
+            ct.models.MLModel(builder.spec).predict({"x": rand(3)})
 
 
 def test_bad_inputs_name_the_feature():

@@ -6,12 +6,15 @@
 //  - loop: blobs of the enclosing scope that the condition or body networks set (with copy
 //    layers) are the loop variables, with an iteration counter when the loop is bounded (by
 //    maxLoopIterations or an input). The condition network runs before every iteration; its
-//    blobs are visible to the body, so the body block evaluates it again first.
-// loopBreak and loopContinue are not supported.
+//    blobs are visible to the body, so the body block evaluates it again first. A blob the body
+//    creates that is read after the loop is carried too, starting as zeros (what it holds when
+//    the loop runs zero times, where Core ML leaves it undefined).
+// loopBreak / loopContinue add a carried "broken" flag and guards (loop_jumps.cpp).
 #include <set>
 
 #include "nn/emit.hpp"
 #include "nn/graph_translator.hpp"
+#include "opencoreml/error.hpp"
 
 namespace opencoreml::nn {
 
@@ -23,16 +26,6 @@ namespace {
 // The NN truth of a blob: |x| > 1e-6.
 Var truth(LayerContext& ctx, const Var& x) {
     return binary(ctx, "greater", same_shape(ctx, "abs", x), ctx.writer().float_scalar(1e-6f), DType::Bool);
-}
-
-// Blobs of `after` that are new or hold another value than in `before`.
-std::map<std::string, Var> changed(const std::map<std::string, Var>& before, const std::map<std::string, Var>& after) {
-    std::map<std::string, Var> out;
-    for (const auto& [name, v] : after) {
-        auto it = before.find(name);
-        if (it == before.end() || it->second.name != v.name) out.emplace(name, v);
-    }
-    return out;
 }
 
 // The type of a value that may come from either of two producers: dims that differ are unknown.
@@ -59,7 +52,90 @@ void collect_outputs(const Layers& layers, std::set<std::string>& out) {
     }
 }
 
+// Whether `layers` (or branches in them, not nested loops) have loopBreak / loopContinue.
+bool has_jump(const Layers& layers) {
+    for (const auto& layer : layers) {
+        const auto kind = layer.layer_case();
+        if (kind == L::kLoopBreak || kind == L::kLoopContinue) return true;
+        if (kind == L::kBranch && (has_jump(layer.branch().ifbranch().layers()) || has_jump(layer.branch().elsebranch().layers())))
+            return true;
+    }
+    return false;
+}
+
+// A blob's value on a path: readable (`definite`) or only carried (a fallback).
+bool lookup(const std::map<std::string, Var>& blobs, const std::map<std::string, Var>& fallback, const std::string& name,
+            Var& value, bool& definite) {
+    if (auto it = blobs.find(name); it != blobs.end()) {
+        value = it->second;
+        definite = true;
+        return true;
+    }
+    if (auto it = fallback.find(name); it != fallback.end()) {
+        value = it->second;
+        definite = false;
+        return true;
+    }
+    return false;
+}
+
+Var zeros(MilWriter& w, const OutType& t) {
+    Shape shape = t.shape;
+    for (auto& d : shape)
+        if (d < 0) d = 1;
+    return w.constant(Tensor::zeros(t.dtype, shape));
+}
+
 }  // namespace
+
+void GraphTranslator::join_paths(LayerContext& ctx, MilWriter::OpHandle op, const Path (&paths)[2]) {
+    std::set<std::string> names;  // blobs some path changed
+    for (const Path& p : paths)
+        for (const auto* table : {&p.blobs, &p.fallback})
+            for (const auto& [name, v] : *table) {
+                Var old;
+                bool definite;
+                if (!lookup(blobs_, fallback_, name, old, definite) || old.name != v.name) names.insert(name);
+            }
+    std::vector<std::string> exported;
+    std::vector<bool> readable;
+    std::vector<OutType> types;
+    for (const auto& name : names) {
+        Var v[2];
+        bool definite[2] = {false, false}, has[2];
+        for (int s = 0; s < 2; ++s) has[s] = lookup(paths[s].blobs, paths[s].fallback, name, v[s], definite[s]);
+        if (!has[0] && !has[1]) continue;
+        if (!has[0] || !has[1]) {
+            if (!probe_) continue;  // undefined on one path
+            v[has[0] ? 1 : 0] = v[has[0] ? 0 : 1];  // types only: either value will do
+        }
+        exported.push_back(name);
+        readable.push_back(definite[0] && definite[1]);
+        types.push_back(merged_type(ctx, name, v[0], v[1]));
+        for (int s = 0; s < 2; ++s) op->mutable_blocks(s)->add_outputs(v[s].name);
+    }
+    const bool flags_changed = flags_ && (paths[0].flags->state != 0 || paths[1].flags->state != 0);
+    if (flags_changed) {
+        for (int s = 0; s < 2; ++s) {
+            op->mutable_blocks(s)->add_outputs(paths[s].flags->stop_value().name);
+            op->mutable_blocks(s)->add_outputs(paths[s].flags->break_value().name);
+        }
+        types.push_back({DType::Bool, {}});
+        types.push_back({DType::Bool, {}});
+    }
+    const std::vector<Var> results = writer_.close_op(op, types);
+    for (size_t i = 0; i < exported.size(); ++i) {
+        auto& keep = readable[i] ? blobs_ : fallback_;
+        auto& drop = readable[i] ? fallback_ : blobs_;
+        keep[exported[i]] = results[i];
+        drop.erase(exported[i]);
+    }
+    if (flags_changed) {
+        flags_->state = paths[0].flags->state == 1 && paths[1].flags->state == 1 ? 1 : -1;
+        flags_->stop = results[exported.size()];
+        flags_->broke = results[exported.size() + 1];
+    }
+}
 
 void GraphTranslator::translate_branch(const L& layer, std::vector<Var> inputs) {
     LayerContext ctx(writer_, layer, std::move(inputs), rank5_inputs_, origin_);
@@ -67,33 +143,45 @@ void GraphTranslator::translate_branch(const L& layer, std::vector<Var> inputs) 
     const auto& p = layer.branch();
     if (!p.has_ifbranch()) ctx.fail("has no ifBranch network");
     const MilWriter::OpHandle op = writer_.open_op("cond", layer.name(), {{"pred", truth(ctx, ctx.in())}});
-    std::map<std::string, Var> sides[2];
+    Path paths[2];
     for (int side = 0; side < 2; ++side) {
         writer_.begin_block(op, {});
         GraphTranslator inner = nested();
         if (side == 0) inner.translate(p.ifbranch().layers());
         else if (p.has_elsebranch()) inner.translate(p.elsebranch().layers());
         writer_.end_block({});
-        sides[side] = changed(blobs_, inner.blobs_);
+        paths[side] = inner.path();
     }
-    std::vector<std::string> exported;
-    std::vector<OutType> types;
-    for (int side = 0; side < 2; ++side) {
-        for (const auto& [name, v] : sides[side]) {
-            const bool before = blobs_.count(name) > 0, both = sides[1 - side].count(name) > 0;
-            if ((!before && !both) || (side == 1 && both)) continue;  // undefined on one path, or already taken
-            const Var& other = both ? sides[1 - side].at(name) : blobs_.at(name);
-            exported.push_back(name);
-            types.push_back(merged_type(ctx, name, v, other));
-        }
+    join_paths(ctx, op, paths);
+}
+
+std::map<std::string, OutType> GraphTranslator::probe_loop(const L& layer, const std::set<std::string>& names) const {
+    const auto& p = layer.loop();
+    MilWriter scratch;
+    GraphTranslator probe(scratch, origin_, rank5_inputs_);
+    probe.probe_ = true;
+    probe.blobs_ = blobs_;
+    probe.fallback_ = fallback_;
+    probe.reads_after_ = later_;
+    if (!p.conditionvar().empty()) probe.translate(p.conditionnetwork().layers());
+    if (has_jump(p.bodynetwork().layers())) {
+        LoopFlags f;
+        f.yes = scratch.bool_scalar(true);
+        f.no = scratch.bool_scalar(false);
+        probe.flags_ = f;
     }
-    for (int side = 0; side < 2; ++side)
-        for (const auto& name : exported) {
-            auto it = sides[side].find(name);
-            op->mutable_blocks(side)->add_outputs(it != sides[side].end() ? it->second.name : blobs_.at(name).name);
-        }
-    const std::vector<Var> results = writer_.close_op(op, types);
-    for (size_t i = 0; i < exported.size(); ++i) blobs_[exported[i]] = results[i];
+    probe.translate(p.bodynetwork().layers());
+    std::map<std::string, OutType> types;
+    for (const auto& name : names) {
+        Var v;
+        bool definite;
+        if (!lookup(probe.blobs_, probe.fallback_, name, v, definite))
+            throw Error(ErrorCode::NotImplemented, origin_ + ": layer '" + layer.name() + "' (loop): blob '" + name +
+                                                       "' is created inside the loop and read after it, but the loop's body "
+                                                       "does not define it where it can be carried out");
+        types[name] = OutType{v.dtype, v.shape};
+    }
+    return types;
 }
 
 void GraphTranslator::translate_loop(const L& layer, std::vector<Var> inputs) {
@@ -104,14 +192,29 @@ void GraphTranslator::translate_loop(const L& layer, std::vector<Var> inputs) {
     const bool has_condition = !p.conditionvar().empty();
     if (has_condition && p.conditionnetwork().layers().empty()) ctx.fail("conditionVar needs a conditionNetwork producing it");
     const bool bounded = !has_condition || ctx.input_count() == 1 || p.maxloopiterations() > 0;
+    const bool jumps = has_jump(p.bodynetwork().layers());
     MilWriter& w = writer_;
 
-    std::set<std::string> written;
-    collect_outputs(p.conditionnetwork().layers(), written);
+    // The loop variables: blobs of the enclosing scope the loop sets (readable ones, or ones an
+    // enclosing loop carries), and blobs it creates that are read after it.
+    std::set<std::string> written, condition_written;
+    collect_outputs(p.conditionnetwork().layers(), condition_written);
+    written = condition_written;
     collect_outputs(p.bodynetwork().layers(), written);
     std::vector<std::string> carried;
-    for (const auto& name : written)
-        if (blobs_.count(name)) carried.push_back(name);
+    std::set<std::string> created;
+    for (const auto& name : written) {
+        if (blobs_.count(name) || fallback_.count(name)) {
+            carried.push_back(name);
+        } else if (later_.count(name)) {
+            if (condition_written.count(name))
+                ctx.unsupported("reading blob '" + name + "', which the loop's condition network creates, after the loop");
+            carried.push_back(name);
+            created.insert(name);
+        }
+    }
+    std::map<std::string, OutType> created_types;
+    if (!created.empty()) created_types = probe_loop(layer, created);
 
     std::vector<Var> initial;
     std::vector<OutType> types;
@@ -122,17 +225,27 @@ void GraphTranslator::translate_loop(const L& layer, std::vector<Var> inputs) {
         initial.push_back(w.int_scalar(0));
         types.push_back({DType::Int32, {}});
     }
+    if (jumps) {  // the "broken" flag: a loopBreak ran
+        initial.push_back(w.bool_scalar(false));
+        types.push_back({DType::Bool, {}});
+    }
+    const size_t first = initial.size();
     for (const auto& name : carried) {
-        const Var& v = blobs_.at(name);
+        Var v;
+        bool definite;
+        if (!lookup(blobs_, fallback_, name, v, definite)) v = zeros(w, created_types.at(name));
         initial.push_back(v);
         types.push_back({v.dtype, Shape(v.shape.size(), -1)});
     }
     const MilWriter::OpHandle op = w.open_op("while_loop", layer.name(), {{"loop_vars", initial}});
-    const size_t first = bounded ? 1 : 0;
     // A translator for one block, the carried blobs bound to the block's inputs.
     auto block_scope = [&](const std::vector<Var>& vars) {
         GraphTranslator inner = nested();
-        for (size_t i = 0; i < carried.size(); ++i) inner.blobs_[carried[i]] = vars[first + i];
+        inner.flags_.reset();  // a loopBreak in this loop's networks is this loop's own
+        for (size_t i = 0; i < carried.size(); ++i) {
+            const bool readable = blobs_.count(carried[i]) > 0;
+            (readable ? inner.blobs_ : inner.fallback_)[carried[i]] = vars[first + i];
+        }
         if (has_condition) inner.translate(p.conditionnetwork().layers());
         return inner;
     };
@@ -149,18 +262,36 @@ void GraphTranslator::translate_loop(const L& layer, std::vector<Var> inputs) {
         const Var below = binary(ctx, "less", vars[0], limit, DType::Bool);
         go = has_condition ? binary(ctx, "logical_and", go, below, DType::Bool) : below;
     }
+    if (jumps) go = binary(ctx, "logical_and", go, same_shape(ctx, "logical_not", vars[first - 1]), DType::Bool);
     w.end_block({go});
 
     vars = w.begin_block(op, types);
     GraphTranslator body = block_scope(vars);
+    if (jumps) {
+        LoopFlags f;
+        f.yes = w.bool_scalar(true);
+        f.no = w.bool_scalar(false);
+        body.flags_ = f;
+    }
     body.translate(p.bodynetwork().layers());
     std::vector<Var> next;
     if (bounded) next.push_back(binary(ctx, "add", vars[0], w.int_scalar(1), DType::Int32));
-    for (const auto& name : carried) next.push_back(body.blobs_.at(name));
+    if (jumps) next.push_back(body.flags_->break_value());
+    for (size_t i = 0; i < carried.size(); ++i) {
+        Var v = vars[first + i];
+        bool definite;
+        lookup(body.blobs_, body.fallback_, carried[i], v, definite);
+        next.push_back(v);
+    }
     w.end_block(next);
 
     const std::vector<Var> results = w.close_op(op, types);
-    for (size_t i = 0; i < carried.size(); ++i) blobs_[carried[i]] = results[first + i];
+    for (size_t i = 0; i < carried.size(); ++i) {
+        const std::string& name = carried[i];
+        const bool readable = blobs_.count(name) || created.count(name) || later_.count(name);
+        (readable ? blobs_ : fallback_)[name] = results[first + i];
+        (readable ? fallback_ : blobs_).erase(name);
+    }
 }
 
 }  // namespace opencoreml::nn

@@ -28,9 +28,24 @@ void collect_unsupported(const Layers& layers, const std::string& origin, std::s
         } else if (kind == L::kLoop) {
             collect_unsupported(layer.loop().conditionnetwork().layers(), origin, missing);
             collect_unsupported(layer.loop().bodynetwork().layers(), origin, missing);
-        } else if (!find_layer(static_cast<int>(kind))) {
+        } else if (kind != L::kLoopBreak && kind != L::kLoopContinue && !find_layer(static_cast<int>(kind))) {
             missing.insert(layer_kind_name(static_cast<int>(kind)));
         }
+    }
+}
+
+// Adds the blobs `layer` (and the networks nested in it) reads.
+void collect_reads(const L& layer, std::set<std::string>& out) {
+    out.insert(layer.input().begin(), layer.input().end());
+    auto nested = [&](const Layers& layers) {
+        for (const auto& l : layers) collect_reads(l, out);
+    };
+    if (layer.layer_case() == L::kBranch) {
+        nested(layer.branch().ifbranch().layers());
+        nested(layer.branch().elsebranch().layers());
+    } else if (layer.layer_case() == L::kLoop) {
+        nested(layer.loop().conditionnetwork().layers());
+        nested(layer.loop().bodynetwork().layers());
     }
 }
 
@@ -51,7 +66,23 @@ void GraphTranslator::translate(const Layers& layers) {
     std::map<std::string, int> producers;  // blob -> first layer of this list producing it
     for (int i = 0; i < layers.size(); ++i)
         for (const auto& o : layers[i].output()) producers.emplace(o, i);
-    for (int i = 0; i < layers.size(); ++i) translate_layer(layers, i, producers);
+    translate_from(layers, 0, producers);
+}
+
+void GraphTranslator::translate_from(const Layers& layers, int start, const std::map<std::string, int>& producers) {
+    // after[i]: blobs read by layers i.. of this list or after it.
+    std::vector<std::set<std::string>> after(static_cast<size_t>(layers.size()) + 1);
+    after.back() = reads_after_;
+    for (int i = layers.size() - 1; i >= start; --i) {
+        after[static_cast<size_t>(i)] = after[static_cast<size_t>(i) + 1];
+        collect_reads(layers[i], after[static_cast<size_t>(i)]);
+    }
+    for (int i = start; i < layers.size(); ++i) {
+        if (flags_ && flags_->state == 1) return;  // after a loopBreak/loopContinue: never runs
+        if (flags_ && flags_->state == -1) return guard_rest(layers, i, producers);
+        later_ = after[static_cast<size_t>(i) + 1];
+        translate_layer(layers, i, producers);
+    }
 }
 
 void GraphTranslator::translate_layer(const Layers& layers, int index, const std::map<std::string, int>& producers) {
@@ -80,11 +111,14 @@ void GraphTranslator::translate_layer(const Layers& layers, int index, const std
     }
     if (layer.layer_case() == L::kBranch) return translate_branch(layer, std::move(inputs));
     if (layer.layer_case() == L::kLoop) return translate_loop(layer, std::move(inputs));
+    if (layer.layer_case() == L::kLoopBreak || layer.layer_case() == L::kLoopContinue)
+        return translate_jump(layer, std::move(inputs));
     LayerContext ctx(writer_, layer, std::move(inputs), rank5_inputs_, origin_);
     find_layer(static_cast<int>(layer.layer_case()))(ctx);
     for (size_t i = 0; i < ctx.outputs().size(); ++i) {
         if (!ctx.outputs()[i]) ctx.fail("produced no value for output '" + layer.output(static_cast<int>(i)) + "'");
         blobs_[layer.output(static_cast<int>(i))] = *ctx.outputs()[i];
+        fallback_.erase(layer.output(static_cast<int>(i)));
     }
 }
 

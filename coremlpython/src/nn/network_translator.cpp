@@ -2,6 +2,8 @@
 // inputs as program inputs (with the rank-5 or exact mapping), then the layer graph.
 #include "nn/network_translator.hpp"
 
+#include <set>
+
 #include "nn/graph_translator.hpp"
 #include "opencoreml/error.hpp"
 
@@ -84,6 +86,7 @@ std::unique_ptr<TranslatedNetwork> translate_network(const NetworkSpec& net, con
         graph.define(b.feature, out.writer.input(b.feature, DType::Float32, b.shape));
         out.inputs.push_back(std::move(b));
     }
+    graph.expect_reads(std::set<std::string>(wanted.begin(), wanted.end()));
     graph.translate(net.layers);
     for (const auto& name : wanted) {
         auto it = graph.blobs().find(name);
