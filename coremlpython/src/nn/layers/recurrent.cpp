@@ -3,7 +3,9 @@
 // states [1, Batch, size, 1, 1]; MIL wants [Seq, Batch, size] and [Batch, size], so sequences
 // and states are squeezed on the way in and expanded on the way out. Per-gate NN weights are
 // stacked in MIL's gate order (LSTM: input, forget, output, block input; GRU: reset, output,
-// update). Missing initial states are zeros.
+// update). Missing initial states are zeros. LSTMs that MIL's lstm cannot express (coupled
+// input and forget gates, NN activations outside MIL's set) run on nn_lstm (nn/ops/nn_lstm.cpp),
+// one op per direction.
 #include <cstring>
 
 #include "nn/emit.hpp"
@@ -32,6 +34,37 @@ std::string activation_name(const LayerContext& ctx, const spec::ActivationParam
         default: break;
     }
     ctx.unsupported("this recurrent activation (or its parameters)");
+}
+
+// An activation as nn_lstm's (code, alpha, beta); false for the per-channel ones.
+bool nn_activation(const spec::ActivationParams& a, int& code, float& alpha, float& beta) {
+    using A = spec::ActivationParams;
+    alpha = beta = 0.0f;
+    switch (a.NonlinearityType_case()) {
+        case A::kLinear: code = 0, alpha = a.linear().alpha(), beta = a.linear().beta(); return true;
+        case A::kReLU: code = 1; return true;
+        case A::kLeakyReLU: code = 2, alpha = a.leakyrelu().alpha(); return true;
+        case A::kThresholdedReLU: code = 3, alpha = a.thresholdedrelu().alpha(); return true;
+        case A::kTanh: code = 4; return true;
+        case A::kScaledTanh: code = 5, alpha = a.scaledtanh().alpha(), beta = a.scaledtanh().beta(); return true;
+        case A::kSigmoid: code = 6; return true;
+        case A::kSigmoidHard: code = 7, alpha = a.sigmoidhard().alpha(), beta = a.sigmoidhard().beta(); return true;
+        case A::kELU: code = 8, alpha = a.elu().alpha(); return true;
+        case A::kSoftsign: code = 9; return true;
+        case A::kSoftplus: code = 10; return true;
+        default: return false;
+    }
+}
+
+// Whether MIL's recurrent ops take this activation.
+bool mil_activation(const spec::ActivationParams& a) {
+    using A = spec::ActivationParams;
+    switch (a.NonlinearityType_case()) {
+        case A::kSigmoid: case A::kTanh: case A::kReLU: return true;
+        case A::kLinear: return a.linear().alpha() == 1.0f && a.linear().beta() == 0.0f;
+        case A::kSigmoidHard: return a.sigmoidhard().alpha() == 0.2f && a.sigmoidhard().beta() == 0.5f;
+        default: return false;
+    }
 }
 
 // Rows of several [rows, cols] weight blocks stacked into one [n * rows, cols] constant.
@@ -142,12 +175,61 @@ void lstm_weights(LayerContext& ctx, const spec::LSTMWeightParams& wp, const spe
                                   h, 0, "peepholes"));
 }
 
-std::vector<Arg> lstm_common(LayerContext& ctx, const spec::LSTMParams& params,
-                             const google::protobuf::RepeatedPtrField<spec::ActivationParams>& acts, const std::string& direction) {
-    if (params.coupledinputandforgetgate()) ctx.unsupported("coupledInputAndForgetGate");
+using Activations = google::protobuf::RepeatedPtrField<spec::ActivationParams>;
+
+float cell_clip(const spec::LSTMParams& params) {
+    return params.cellclipthreshold() == 0.0f ? 50.0f : params.cellclipthreshold();
+}
+
+// Whether the layer needs nn_lstm rather than MIL's lstm.
+bool needs_nn_lstm(const spec::LSTMParams& params, const Activations& a, const Activations* back = nullptr) {
+    if (params.coupledinputandforgetgate()) return true;
+    for (int i = 0; i < a.size(); ++i) {
+        if (!mil_activation(a[i])) return true;
+        if (back && (i >= back->size() || !mil_activation((*back)[i]) ||
+                     a[i].SerializeAsString() != (*back)[i].SerializeAsString()))
+            return true;
+    }
+    return false;
+}
+
+// One direction as nn_lstm: its y ([S or 1, B, H]), h and c ([B, H]).
+std::vector<Var> nn_lstm(LayerContext& ctx, const Var& seq, const Var& h0, const Var& c0, const spec::LSTMWeightParams& wp,
+                         const spec::LSTMParams& params, const Activations& acts, int64_t in, int64_t h, bool reverse,
+                         bool aligned) {
     if (acts.size() != 3) ctx.fail("needs 3 activations, got " + std::to_string(acts.size()));
     MilWriter& w = ctx.writer();
-    const float clip = params.cellclipthreshold() == 0.0f ? 50.0f : params.cellclipthreshold();
+    std::vector<int64_t> codes(3);
+    Tensor act_params = Tensor::empty(DType::Float32, {3, 2});
+    for (int i = 0; i < 3; ++i) {
+        int code;
+        float alpha, beta;
+        if (!nn_activation(acts[i], code, alpha, beta)) ctx.unsupported("a per-channel recurrent activation (PReLU, parametric softplus)");
+        codes[static_cast<size_t>(i)] = code;
+        act_params.data<float>()[2 * i] = alpha;
+        act_params.data<float>()[2 * i + 1] = beta;
+    }
+    std::vector<Arg> args{{"x", seq},
+                          {"initial_h", h0},
+                          {"initial_c", c0},
+                          {"reverse", w.bool_scalar(reverse)},
+                          {"reverse_aligned", w.bool_scalar(aligned)},
+                          {"output_sequence", w.bool_scalar(params.sequenceoutput())},
+                          {"coupled", w.bool_scalar(params.coupledinputandforgetgate())},
+                          {"clip", w.float_scalar(cell_clip(params))},
+                          {"activations", w.ints(codes)},
+                          {"activation_params", w.constant(act_params)}};
+    lstm_weights(ctx, wp, params, in, h, "", args);
+    const Shape state{seq.dim(1), h};
+    return ctx.ops("nn_lstm", args, {{DType::Float32, seq_shape(seq, params.sequenceoutput(), h)}, {DType::Float32, state},
+                                     {DType::Float32, state}});
+}
+
+std::vector<Arg> lstm_common(LayerContext& ctx, const spec::LSTMParams& params, const Activations& acts,
+                             const std::string& direction) {
+    if (acts.size() != 3) ctx.fail("needs 3 activations, got " + std::to_string(acts.size()));
+    MilWriter& w = ctx.writer();
+    const float clip = cell_clip(params);
     return {{"direction", w.string(direction)},
             {"output_sequence", w.bool_scalar(params.sequenceoutput())},
             {"recurrent_activation", w.string(activation_name(ctx, acts[0]))},
@@ -161,6 +243,13 @@ void translate_unidirectional_lstm(LayerContext& ctx) {
     const auto& p = ctx.layer().unidirectionallstm();
     const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
     const Var seq = sequence_in(ctx, in);
+    if (needs_nn_lstm(p.params(), p.activations())) {
+        const auto r = nn_lstm(ctx, seq, state_in(ctx, 1, seq, h), state_in(ctx, 2, seq, h), p.weightparams(), p.params(),
+                               p.activations(), in, h, p.reverseinput(), false);
+        ctx.set_out(0, sequence_out(ctx, r[0]));
+        for (size_t i = 1; i < ctx.output_count() && i < 3; ++i) ctx.set_out(i, state_out(ctx, r[i]));
+        return;
+    }
     std::vector<Arg> args = lstm_common(ctx, p.params(), p.activations(), p.reverseinput() ? "reverse" : "forward");
     args.emplace_back("x", seq);
     args.emplace_back("initial_h", state_in(ctx, 1, seq, h));
@@ -179,14 +268,28 @@ void translate_bidirectional_lstm(LayerContext& ctx) {
     const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
     if (p.weightparams_size() != 2) ctx.fail("needs 2 sets of weights (forward, backward), got " + std::to_string(p.weightparams_size()));
     const Var seq = sequence_in(ctx, in);
-    std::vector<Arg> args = lstm_common(ctx, p.params(), p.activationsforwardlstm(), "bidirectional");
     if (p.activationsbackwardlstm_size() != 3) ctx.fail("needs 3 backward activations");
-    for (int i = 0; i < 3; ++i)
-        if (activation_name(ctx, p.activationsbackwardlstm(i)) != activation_name(ctx, p.activationsforwardlstm(i)))
-            ctx.unsupported("different activations for the forward and backward LSTMs");
+    MilWriter& w = ctx.writer();
+    if (ctx.output_count() != 1 && ctx.output_count() != 5)
+        ctx.fail("produces 1 or 5 outputs, got " + std::to_string(ctx.output_count()));
+    if (needs_nn_lstm(p.params(), p.activationsforwardlstm(), &p.activationsbackwardlstm())) {
+        // Two nn_lstm ops; the backward one's sequence is indexed by input position.
+        const auto f = nn_lstm(ctx, seq, state_in(ctx, 1, seq, h), state_in(ctx, 2, seq, h), p.weightparams(0), p.params(),
+                               p.activationsforwardlstm(), in, h, false, false);
+        const auto b = nn_lstm(ctx, seq, state_in(ctx, 3, seq, h), state_in(ctx, 4, seq, h), p.weightparams(1), p.params(),
+                               p.activationsbackwardlstm(), in, h, true, true);
+        const Var y = ctx.op("concat", {{"values", std::vector<Var>{f[0], b[0]}}, {"axis", w.int_scalar(-1)},
+                                        {"interleave", w.bool_scalar(false)}},
+                             {DType::Float32, seq_shape(seq, p.params().sequenceoutput(), 2 * h)});
+        ctx.set_out(0, sequence_out(ctx, y));
+        if (ctx.output_count() == 1) return;
+        const Var states[4] = {f[1], f[2], b[1], b[2]};
+        for (size_t i = 0; i < 4; ++i) ctx.set_out(1 + i, state_out(ctx, states[i]));
+        return;
+    }
+    std::vector<Arg> args = lstm_common(ctx, p.params(), p.activationsforwardlstm(), "bidirectional");
     args.emplace_back("x", seq);
     // MIL keeps both directions' states side by side: [Batch, 2 * size].
-    MilWriter& w = ctx.writer();
     auto both = [&](size_t fwd, size_t bwd) {
         return ctx.op("concat", {{"values", std::vector<Var>{state_in(ctx, fwd, seq, h), state_in(ctx, bwd, seq, h)}},
                                  {"axis", w.int_scalar(-1)}, {"interleave", w.bool_scalar(false)}},
@@ -201,7 +304,6 @@ void translate_bidirectional_lstm(LayerContext& ctx) {
                                           {DType::Float32, state}, {DType::Float32, state}});
     ctx.set_out(0, sequence_out(ctx, r[0]));
     if (ctx.output_count() == 1) return;
-    if (ctx.output_count() != 5) ctx.fail("produces 1 or 5 outputs, got " + std::to_string(ctx.output_count()));
     // Outputs 1-4: forward h, forward c, backward h, backward c.
     for (size_t s = 0; s < 2; ++s) {
         const auto halves = ctx.ops("split", {{"x", r[1 + s]}, {"axis", w.int_scalar(-1)}, {"num_splits", w.int_scalar(2)}},

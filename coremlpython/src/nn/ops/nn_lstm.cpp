@@ -1,0 +1,161 @@
+// opencoreml neural networks: nn_lstm, one direction of the NeuralNetwork LSTM for what MIL's
+// lstm cannot express — coupledInputAndForgetGate (forget gate = 1 - input gate) and the NN
+// activations with their own parameters (leaky/thresholded ReLU, ELU, softsign, softplus,
+// scaled tanh, linear and hard sigmoid with any alpha/beta). Inputs as MIL's lstm (x [S, B, I],
+// initial_h/c [B, H], weight_ih [4H, I], weight_hh [4H, H], optional bias [4H] and peephole
+// [3H], gates in input, forget, output, block-input order) plus: reverse, output_sequence,
+// reverse_aligned (a reverse sequence output indexed by input position, for the backward half
+// of a bidirectional layer), clip, coupled, activations (int32 [3]: recurrent, cell, output;
+// codes below) and activation_params (float32 [3, 2]: alpha, beta). Outputs y, h, c.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "mil/op_api.hpp"
+#include "mil/ops/recurrent/recurrent_common.hpp"
+
+namespace opencoreml::mil {
+
+namespace {
+
+using recurrent::WeightT;
+
+// Activation codes shared with the NN translation (layers/recurrent.cpp).
+enum NnActivation : int {
+    kLinear = 0, kRelu, kLeakyRelu, kThresholdedRelu, kTanh, kScaledTanh, kSigmoid, kSigmoidHard, kElu, kSoftsign,
+    kSoftplus, kActivationCount
+};
+
+struct Act {
+    int kind = kSigmoid;
+    float alpha = 0, beta = 0;
+    void apply(float* v, int64_t n) const {
+        for (int64_t j = 0; j < n; ++j) {
+            const float x = v[j];
+            float y = x;
+            switch (kind) {
+                case kLinear: y = alpha * x + beta; break;
+                case kRelu: y = std::max(x, 0.0f); break;
+                case kLeakyRelu: y = x >= 0 ? x : alpha * x; break;
+                case kThresholdedRelu: y = x > alpha ? x : 0.0f; break;
+                case kTanh: y = std::tanh(x); break;
+                case kScaledTanh: y = alpha * std::tanh(beta * x); break;
+                case kSigmoid: y = 1.0f / (1.0f + std::exp(-x)); break;
+                case kSigmoidHard: y = std::min(1.0f, std::max(0.0f, alpha * x + beta)); break;
+                case kElu: y = x >= 0 ? x : alpha * (std::exp(x) - 1.0f); break;
+                case kSoftsign: y = x / (1.0f + std::fabs(x)); break;
+                case kSoftplus: y = x > 20.0f ? x : std::log1p(std::exp(x)); break;
+                default: break;
+            }
+            v[j] = y;
+        }
+    }
+};
+
+struct Params {
+    int64_t hidden = 0, input = 0;
+    bool reverse = false, aligned = false, output_sequence = false, coupled = false;
+    float clip = 0;
+    Act gate, cell, out;
+    WeightT ih, hh;
+    std::vector<float> bias, peephole;
+    bool has_peephole = false;
+};
+
+class NnLstmKernel : public Kernel {
+public:
+    explicit NnLstmKernel(Params p) : p_(std::move(p)) {}
+
+    void run(RunContext& ctx) const override {
+        const int64_t H = p_.hidden, G = 4 * H;
+        const Tensor x = ctx.input_f32("x");
+        recurrent::check_sequence_input(ctx, x, p_.input);
+        const int64_t S = x.dim(0), B = x.dim(1);
+        const Tensor h0 = ctx.input_f32("initial_h"), c0 = ctx.input_f32("initial_c");
+        recurrent::check_state(ctx, "initial_h", h0, B, H);
+        recurrent::check_state(ctx, "initial_c", c0, B, H);
+        Tensor& y = ctx.allocate_output(0, DType::Float32, {p_.output_sequence ? S : 1, B, H});
+        Tensor& hn = ctx.allocate_output(1, DType::Float32, {B, H});
+        Tensor& cn = ctx.allocate_output(2, DType::Float32, {B, H});
+        float *hs = hn.data<float>(), *cs = cn.data<float>();
+        std::memcpy(hs, h0.data<float>(), static_cast<size_t>(B * H) * sizeof(float));
+        std::memcpy(cs, c0.data<float>(), static_cast<size_t>(B * H) * sizeof(float));
+        Tensor proj = ctx.scratch(DType::Float32, {S * B, G});
+        recurrent::project_rows(x.data<float>(), S * B, p_.ih, p_.bias.data(), proj.data<float>(), ctx.threads());
+        for (int64_t k = 0; k < S; ++k) {
+            const int64_t t = p_.reverse ? S - 1 - k : k;
+            float* gates = proj.data<float>() + t * B * G;
+            recurrent::accumulate_product(hs, B, p_.hh, 0, G, gates, G, ctx.threads());
+            recurrent::for_each_row(ctx.threads(), B, G, [&](int64_t b) { step(gates + b * G, hs + b * H, cs + b * H); });
+            if (p_.output_sequence) {
+                const int64_t pos = p_.aligned ? t : k;
+                std::memcpy(y.data<float>() + pos * B * H, hs, static_cast<size_t>(B * H) * sizeof(float));
+            }
+        }
+        if (!p_.output_sequence) std::memcpy(y.data<float>(), hs, static_cast<size_t>(B * H) * sizeof(float));
+    }
+
+private:
+    // One time step of one batch row from its gate pre-activations `g` (4H, consumed).
+    void step(float* g, float* h, float* c) const {
+        const int64_t H = p_.hidden;
+        float *gi = g, *gf = g + H, *go = g + 2 * H, *gz = g + 3 * H;
+        const float* peep = p_.peephole.data();
+        if (p_.has_peephole)
+            for (int64_t j = 0; j < H; ++j) {
+                gi[j] += c[j] * peep[j];
+                gf[j] += c[j] * peep[H + j];
+            }
+        p_.gate.apply(gi, H);
+        if (p_.coupled)
+            for (int64_t j = 0; j < H; ++j) gf[j] = 1.0f - gi[j];
+        else
+            p_.gate.apply(gf, H);
+        p_.cell.apply(gz, H);
+        for (int64_t j = 0; j < H; ++j) c[j] = std::min(p_.clip, std::max(-p_.clip, gf[j] * c[j] + gi[j] * gz[j]));
+        if (p_.has_peephole)
+            for (int64_t j = 0; j < H; ++j) go[j] += c[j] * peep[2 * H + j];
+        p_.gate.apply(go, H);
+        std::memcpy(gz, c, static_cast<size_t>(H) * sizeof(float));
+        p_.out.apply(gz, H);
+        for (int64_t j = 0; j < H; ++j) h[j] = go[j] * gz[j];
+    }
+
+    Params p_;
+};
+
+std::unique_ptr<Kernel> make_nn_lstm(const BuildContext& b) {
+    Params p;
+    const Tensor& whh = b.const_tensor("weight_hh");
+    if (whh.rank() != 2 || whh.dim(1) <= 0 || whh.dim(0) != 4 * whh.dim(1))
+        b.fail("weight_hh must have shape [4*H, H], got " + shape_to_string(whh.shape()));
+    p.hidden = whh.dim(1);
+    const Tensor& wih = b.const_tensor("weight_ih");
+    if (wih.rank() != 2) b.fail("weight_ih must have shape [4*H, I], got " + shape_to_string(wih.shape()));
+    p.input = wih.dim(1);
+    p.hh = recurrent::load_weight(b, "weight_hh", 4 * p.hidden, p.hidden);
+    p.ih = recurrent::load_weight(b, "weight_ih", 4 * p.hidden, p.input);
+    p.bias = recurrent::load_vector(b, "bias", 4 * p.hidden);
+    p.has_peephole = b.has_input("peephole");
+    p.peephole = recurrent::load_vector(b, "peephole", 3 * p.hidden);
+    p.reverse = b.const_bool("reverse", false);
+    p.aligned = b.const_bool("reverse_aligned", false);
+    p.output_sequence = b.const_bool("output_sequence", false);
+    p.coupled = b.const_bool("coupled", false);
+    p.clip = static_cast<float>(b.const_float("clip"));
+    const std::vector<int64_t> kinds = b.const_ints("activations");
+    const std::vector<float> params = b.const_floats("activation_params");
+    if (kinds.size() != 3 || params.size() != 6) b.fail("needs 3 activations and 3 (alpha, beta) pairs");
+    Act* acts[3] = {&p.gate, &p.cell, &p.out};
+    for (size_t i = 0; i < 3; ++i) {
+        if (kinds[i] < 0 || kinds[i] >= kActivationCount) b.fail("unknown activation code " + std::to_string(kinds[i]));
+        *acts[i] = Act{static_cast<int>(kinds[i]), params[2 * i], params[2 * i + 1]};
+    }
+    return std::make_unique<NnLstmKernel>(std::move(p));
+}
+
+}  // namespace
+
+OCML_REGISTER_MIL_OP("nn_lstm", kIOS15, make_nn_lstm)
+
+}  // namespace opencoreml::mil
