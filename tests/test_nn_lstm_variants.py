@@ -22,7 +22,7 @@ ACTIVATIONS = {  # name -> (field, alpha, beta, numpy function)
     "elu": ("ELU", 0.5, None, lambda x, a, b: np.where(x >= 0, x, a * (np.exp(x) - 1))),
     "softsign": ("softsign", None, None, lambda x, a, b: x / (1 + np.abs(x))),
     "softplus": ("softplus", None, None, lambda x, a, b: np.log1p(np.exp(x))),
-    "thresholded_relu": ("thresholdedReLU", 0.2, None, lambda x, a, b: np.where(x > a, x, 0.0)),
+    "thresholded_relu": ("thresholdedReLU", 0.2, None, lambda x, a, b: np.where(x >= a, x, 0.0)),
     "relu": ("ReLU", None, None, lambda x, a, b: np.maximum(x, 0)),
 }
 

@@ -1,7 +1,8 @@
 // opencoreml neural networks: region layers — cropResize (bilinear crops of boxes from a
 // [1, Batch, C, H, W] feature map, boxes [N, 1, 4 or 5, 1, 1]) and NonMaximumSuppression
 // (boxes [B, N, 4] as x/y centre, width, height; scores [B, N, C]) — on the iOS15 definitions
-// of MIL crop_resize and non_maximum_suppression (nn/ops/ios15_ops.cpp). Outputs that are
+// of MIL crop_resize and non_maximum_suppression (nn/ops/ios15_ops.cpp; with parameters given
+// as inputs, nn/ops/nn_runtime_params.cpp). Outputs that are
 // indices or counts are floats, as every NN blob is.
 #include "nn/emit.hpp"
 
@@ -41,20 +42,25 @@ void translate_crop_resize(LayerContext& ctx) {
                           {DType::Float32, {roi.dim(0), batch, x.dim(2), h, wd}}));
 }
 
+// Inputs 3-5, when present, give the IoU threshold, score threshold and box count at run time
+// (nn_nms_dynamic; the box count then sizes the outputs at run time).
 void translate_nms(LayerContext& ctx) {
     ctx.require(2, 5, 4);
-    if (ctx.input_count() > 2) ctx.unsupported("thresholds or a box count given as inputs");
     const auto& p = ctx.layer().nonmaximumsuppression();
     const Var& boxes = ctx.in(0);
     const Var& scores = ctx.in(1);
     if (boxes.rank() != 3 || scores.rank() != 3)
         ctx.fail("needs boxes [B, N, 4] and scores [B, N, C], got " + shape_to_string(boxes.shape) + " and " +
                  shape_to_string(scores.shape));
-    const int64_t b = boxes.dim(0), m = static_cast<int64_t>(p.maxboxes());
+    const bool dynamic = ctx.input_count() > 2;
+    const int64_t b = boxes.dim(0), m = ctx.input_count() > 4 ? -1 : static_cast<int64_t>(p.maxboxes());
     MilWriter& w = ctx.writer();
-    const auto r = ctx.ops("nn_non_maximum_suppression",
-                           {{"boxes", boxes}, {"scores", scores}, {"iou_threshold", w.float_scalar(p.iouthreshold())},
-                            {"score_threshold", w.float_scalar(p.scorethreshold())}, {"max_boxes", w.int_scalar(m)},
+    auto param = [&](size_t i, const Var& fallback) { return i < ctx.input_count() ? ctx.in(i) : fallback; };
+    const auto r = ctx.ops(dynamic ? "nn_nms_dynamic" : "nn_non_maximum_suppression",
+                           {{"boxes", boxes}, {"scores", scores},
+                            {"iou_threshold", param(2, w.float_scalar(p.iouthreshold()))},
+                            {"score_threshold", param(3, w.float_scalar(p.scorethreshold()))},
+                            {"max_boxes", param(4, w.int_scalar(static_cast<int64_t>(p.maxboxes())))},
                             {"per_class_suppression", w.bool_scalar(p.perclasssuppression())}},
                            {{DType::Float32, {b, m, 4}}, {DType::Float32, {b, m, scores.dim(2)}},
                             {DType::Int32, {b, m}}, {DType::Int32, {b}}});

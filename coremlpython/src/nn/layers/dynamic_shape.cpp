@@ -75,11 +75,12 @@ void translate_range_dynamic(LayerContext& ctx) {
                           {DType::Float32, {-1}}));
 }
 
-// Input 2 gives beginIds and input 3, when present, endIds; strides and masks must be
-// parameters (MIL reads them at load).
+// Input 2 gives beginIds and inputs 3-7, when present, endIds, strides, beginMasks, endMasks
+// and squeezeMasks (the parameters otherwise). With strides or masks as inputs the slice is
+// nn_slice_dynamic (MIL's slice_by_index reads them at load); a squeeze-mask input must
+// squeeze as many dims as the squeezeMasks parameter, which fixes the output rank.
 void translate_slice_dynamic(LayerContext& ctx) {
     ctx.require(2, 7, 1);
-    if (ctx.input_count() > 3) ctx.unsupported("strides or masks given as inputs");
     const auto& p = ctx.layer().slicedynamic();
     const Var& x = ctx.in(0);
     const size_t r = static_cast<size_t>(x.rank());
@@ -92,6 +93,23 @@ void translate_slice_dynamic(LayerContext& ctx) {
         return values;
     };
     const auto squeeze = per_dim(std::vector<bool>(p.squeezemasks().begin(), p.squeezemasks().end()), false, "squeezeMasks");
+    const size_t kept = static_cast<size_t>(std::count(squeeze.begin(), squeeze.end(), false));
+    if (ctx.input_count() > 3) {
+        auto given = [&](size_t i, const Var& fallback) { return i < ctx.input_count() ? ctx.in(i) : fallback; };
+        auto mask = [&](const auto& field, const char* what) {
+            return w.bools(per_dim(std::vector<bool>(field.begin(), field.end()), false, what));
+        };
+        const Var end = ctx.in(2);
+        const Var stride = given(3, w.ints(per_dim(std::vector<int64_t>(p.strides().begin(), p.strides().end()), int64_t{1}, "strides")));
+        const Var begin_mask = given(4, mask(p.beginmasks(), "beginMasks"));
+        const Var end_mask = given(5, mask(p.endmasks(), "endMasks"));
+        const Var squeeze_mask = given(6, w.bools(squeeze));
+        ctx.set_out(0, ctx.op("nn_slice_dynamic", {{"x", x}, {"begin", ctx.in(1)}, {"end", end}, {"stride", stride},
+                                                   {"begin_mask", begin_mask}, {"end_mask", end_mask},
+                                                   {"squeeze_mask", squeeze_mask}},
+                              {x.dtype, Shape(kept, -1)}));
+        return;
+    }
     std::vector<Arg> args{{"x", x},
                           {"begin", ints_of(ctx, ctx.in(1))},
                           {"end", ctx.input_count() > 2 ? ints_of(ctx, ctx.in(2))
@@ -101,7 +119,6 @@ void translate_slice_dynamic(LayerContext& ctx) {
                           {"begin_mask", w.bools(per_dim(std::vector<bool>(p.beginmasks().begin(), p.beginmasks().end()), false, "beginMasks"))},
                           {"end_mask", w.bools(per_dim(std::vector<bool>(p.endmasks().begin(), p.endmasks().end()), false, "endMasks"))},
                           {"squeeze_mask", w.bools(squeeze)}};
-    const size_t kept = static_cast<size_t>(std::count(squeeze.begin(), squeeze.end(), false));
     ctx.set_out(0, ctx.op("slice_by_index", args, {DType::Float32, Shape(kept, -1)}));
 }
 

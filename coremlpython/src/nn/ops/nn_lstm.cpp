@@ -37,7 +37,7 @@ struct Act {
                 case kLinear: y = alpha * x + beta; break;
                 case kRelu: y = std::max(x, 0.0f); break;
                 case kLeakyRelu: y = x >= 0 ? x : alpha * x; break;
-                case kThresholdedRelu: y = x > alpha ? x : 0.0f; break;
+                case kThresholdedRelu: y = x >= alpha ? x : 0.0f; break;
                 case kTanh: y = std::tanh(x); break;
                 case kScaledTanh: y = alpha * std::tanh(beta * x); break;
                 case kSigmoid: y = 1.0f / (1.0f + std::exp(-x)); break;
