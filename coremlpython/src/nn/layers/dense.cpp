@@ -1,8 +1,8 @@
 // opencoreml neural networks: dense layers — innerProduct (with its rank rules: rank 4 and 5
 // inputs are flattened over [C, H, W] and come back as [.., C_out, 1, 1]), batchedMatmul
 // (constant weights or two inputs), and the embedding look-ups (embedding, embeddingND) as a
-// gather of rows of the transposed table. int8DynamicQuantize layers compute with their int8
-// weights dequantized, in float32.
+// gather of rows of the transposed table. int8DynamicQuantize layers quantize their input at
+// run time as Core ML does (nn_int8_linear, nn/ops/nn_int8_linear.cpp).
 #include <cstring>
 
 #include "nn/emit.hpp"
@@ -31,6 +31,29 @@ std::vector<Arg> linear_args(LayerContext& ctx, const Var& x, const spec::Weight
     return args;
 }
 
+// x times the layer's weights ([d_out, d_in] as linear takes them) plus the bias, with output
+// shape `out`: MIL linear, or nn_int8_linear for an int8DynamicQuantize layer (int8 weights
+// with one scale, no bias: what Core ML requires of those layers).
+Var dense(LayerContext& ctx, const Var& x, const spec::WeightParams& weights, bool has_bias, const spec::WeightParams& bias,
+          int64_t d_out, int64_t d_in, bool int8_dynamic, const Shape& out) {
+    if (!int8_dynamic) return ctx.op("linear", linear_args(ctx, x, weights, has_bias, bias, d_out, d_in), {DType::Float32, out});
+    if (has_bias) ctx.fail("int8DynamicQuantize requires hasBias = false");
+    const std::string& raw = weights.int8rawvalue();
+    if (static_cast<int64_t>(raw.size()) != d_out * d_in)
+        ctx.fail("int8DynamicQuantize needs " + std::to_string(d_out * d_in) + " int8 weights in int8RawValue, got " +
+                 std::to_string(raw.size()) + " bytes");
+    const auto& q = weights.quantization();
+    if (q.numberofbits() != 8 || !q.has_linearquantization() || q.linearquantization().scale_size() != 1 ||
+        q.linearquantization().bias_size() != 0)
+        ctx.fail("int8DynamicQuantize needs 8-bit linear quantization with one scale and no bias");
+    Tensor w = Tensor::empty(DType::Int8, {d_out, d_in});
+    std::memcpy(w.data<int8_t>(), raw.data(), raw.size());
+    MilWriter& mw = ctx.writer();
+    return ctx.op("nn_int8_linear",
+                  {{"x", x}, {"weight", mw.constant(w)}, {"weight_scale", mw.float_scalar(q.linearquantization().scale(0))}},
+                  {DType::Float32, out});
+}
+
 void translate_inner_product(LayerContext& ctx) {
     ctx.require(1, 1, 1);
     const auto& p = ctx.layer().innerproduct();
@@ -43,7 +66,7 @@ void translate_inner_product(LayerContext& ctx) {
             ctx.fail("input " + shape_to_string(x.shape) + " must end with inputChannels = " + std::to_string(d_in));
         Shape out = x.shape;
         out.back() = d_out;
-        ctx.set_out(0, ctx.op("linear", linear_args(ctx, x, p.weights(), p.hasbias(), p.bias(), d_out, d_in), {DType::Float32, out}));
+        ctx.set_out(0, dense(ctx, x, p.weights(), p.hasbias(), p.bias(), d_out, d_in, p.int8dynamicquantize(), out));
         return;
     }
     // Rank 4 and 5: rows are the leading one or two dims, features the last three.
@@ -52,8 +75,7 @@ void translate_inner_product(LayerContext& ctx) {
         ctx.fail("input " + shape_to_string(x.shape) + " has " + std::to_string(chw) + " features in its last three dims, inputChannels is " +
                  std::to_string(d_in));
     const Var rows = reshape(ctx, x, {-1, d_in});
-    const Var y = ctx.op("linear", linear_args(ctx, rows, p.weights(), p.hasbias(), p.bias(), d_out, d_in),
-                         {DType::Float32, {rows.shape[0], d_out}});
+    const Var y = dense(ctx, rows, p.weights(), p.hasbias(), p.bias(), d_out, d_in, p.int8dynamicquantize(), {rows.shape[0], d_out});
     const Var y4 = reshape(ctx, y, {-1, d_out, 1, 1});
     ctx.set_out(0, rank == 4 ? y4 : keep_lead(ctx, y4, x, 2, 1));
 }
@@ -63,6 +85,7 @@ void translate_batched_matmul(LayerContext& ctx) {
     const auto& p = ctx.layer().batchedmatmul();
     const Var& a = ctx.in(0);
     if (ctx.input_count() == 2) {
+        if (p.int8dynamicquantize()) ctx.fail("int8DynamicQuantize requires one input (constant weights)");
         const Var& b = ctx.in(1);
         Shape out = broadcast_shape(Shape(a.shape.begin(), a.shape.end() - std::min<int64_t>(2, a.rank())),
                                     Shape(b.shape.begin(), b.shape.end() - std::min<int64_t>(2, b.rank())));
@@ -82,7 +105,7 @@ void translate_batched_matmul(LayerContext& ctx) {
     const int64_t x2 = static_cast<int64_t>(p.weightmatrixseconddimension());
     Shape out = a.shape;
     out.back() = x2;
-    ctx.set_out(0, ctx.op("linear", linear_args(ctx, a, p.weights(), p.hasbias(), p.bias(), x2, x1), {DType::Float32, out}));
+    ctx.set_out(0, dense(ctx, a, p.weights(), p.hasbias(), p.bias(), x2, x1, p.int8dynamicquantize(), out));
 }
 
 // Rows of `table` ([vocab, size]) picked by the float indices `ids`, plus an optional bias.
