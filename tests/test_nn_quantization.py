@@ -314,3 +314,17 @@ def test_compare_models_argument_errors():
         qu.compare_models(model, model, {"v": np.zeros(6)})
     with pytest.raises(Exception, match="one image type input"):
         qu.compare_models(model, model, "/tmp")
+
+
+def test_quantization_mode_constants_live_in_models_model():
+    from opencoreml.models import model as model_module
+    assert model_module._QUANTIZATION_MODE_LINEAR_QUANTIZATION == "_linear_quantization"
+    assert model_module._QUANTIZATION_MODE_LINEAR_SYMMETRIC == "_linear_quantization_symmetric"
+    assert model_module._QUANTIZATION_MODE_DEQUANTIZE == "_dequantize_network"
+    assert set(model_module._LUT_BASED_QUANTIZATION) == {
+        model_module._QUANTIZATION_MODE_LOOKUP_TABLE_LINEAR, model_module._QUANTIZATION_MODE_LOOKUP_TABLE_KMEANS,
+        model_module._QUANTIZATION_MODE_CUSTOM_LOOKUP_TABLE}
+    assert len(model_module._SUPPORTED_QUANTIZATION_MODES) == 6
+    # quantization_utils uses the same objects
+    assert qu._SUPPORTED_QUANTIZATION_MODES is model_module._SUPPORTED_QUANTIZATION_MODES
+    assert qu._QUANTIZATION_MODE_LOOKUP_TABLE_KMEANS is model_module._QUANTIZATION_MODE_LOOKUP_TABLE_KMEANS

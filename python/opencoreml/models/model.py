@@ -20,6 +20,28 @@ _MLMODEL_HALF_PRECISION = "float16"
 _MLMODEL_QUANTIZED = "quantized_model"
 _VALID_MLMODEL_PRECISION_TYPES = [_MLMODEL_FULL_PRECISION, _MLMODEL_HALF_PRECISION, _MLMODEL_QUANTIZED]
 
+# Neural-network weight quantization modes (coremltools keeps them here;
+# neural_network.quantization_utils uses them).
+_QUANTIZATION_MODE_LINEAR_QUANTIZATION = "_linear_quantization"
+_QUANTIZATION_MODE_LINEAR_SYMMETRIC = "_linear_quantization_symmetric"
+_QUANTIZATION_MODE_LOOKUP_TABLE_LINEAR = "_lookup_table_quantization_linear"
+_QUANTIZATION_MODE_LOOKUP_TABLE_KMEANS = "_lookup_table_quantization_kmeans"
+_QUANTIZATION_MODE_CUSTOM_LOOKUP_TABLE = "_lookup_table_quantization_custom"
+_QUANTIZATION_MODE_DEQUANTIZE = "_dequantize_network"
+_SUPPORTED_QUANTIZATION_MODES = [
+    _QUANTIZATION_MODE_LINEAR_QUANTIZATION,
+    _QUANTIZATION_MODE_LOOKUP_TABLE_LINEAR,
+    _QUANTIZATION_MODE_LOOKUP_TABLE_KMEANS,
+    _QUANTIZATION_MODE_CUSTOM_LOOKUP_TABLE,
+    _QUANTIZATION_MODE_DEQUANTIZE,
+    _QUANTIZATION_MODE_LINEAR_SYMMETRIC,
+]
+_LUT_BASED_QUANTIZATION = [
+    _QUANTIZATION_MODE_LOOKUP_TABLE_LINEAR,
+    _QUANTIZATION_MODE_LOOKUP_TABLE_KMEANS,
+    _QUANTIZATION_MODE_CUSTOM_LOOKUP_TABLE,
+]
+
 _METADATA_VERSION = "com.github.apple.coremltools.version"
 _METADATA_SOURCE = "com.github.apple.coremltools.source"
 _METADATA_SOURCE_DIALECT = "com.github.apple.coremltools.source_dialect"
