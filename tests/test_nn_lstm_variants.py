@@ -24,6 +24,10 @@ ACTIVATIONS = {  # name -> (field, alpha, beta, numpy function)
     "softplus": ("softplus", None, None, lambda x, a, b: np.log1p(np.exp(x))),
     "thresholded_relu": ("thresholdedReLU", 0.2, None, lambda x, a, b: np.where(x >= a, x, 0.0)),
     "relu": ("ReLU", None, None, lambda x, a, b: np.maximum(x, 0)),
+    # parameters left unset: MIL's defaults
+    "default_hard_sigmoid": ("sigmoidHard", None, None, lambda x, a, b: np.clip(0.2 * x + 0.5, 0, 1)),
+    "default_linear": ("linear", None, None, lambda x, a, b: x),
+    "default_scaled_tanh": ("scaledTanh", None, None, lambda x, a, b: np.tanh(x)),
 }
 
 
@@ -155,3 +159,42 @@ def test_per_channel_recurrent_activation_is_reported():
     with pytest.raises(NotImplementedError, match="'lstm'.*per-channel recurrent activation"):
         nn_model(build, {"x": X, "h0": H0, "c0": C0}, outputs=("y", "h", "c"), rank5=False).predict(
             {"x": X, "h0": H0, "c0": C0})
+
+
+def test_builder_activations_without_parameters_take_mils_defaults():
+    """coremltools' builder writes LINEAR / SIGMOID_HARD / SCALED_TANH with unset (zero)
+    parameters; Core ML runs them as identity, 0.2 x + 0.5 and tanh."""
+    for names, refs in ((("SIGMOID_HARD", "LINEAR", "SCALED_TANH"), ("default_hard_sigmoid", "default_linear", "default_scaled_tanh")),
+                        (("SIGMOID_HARD", "TANH", "TANH"), ("default_hard_sigmoid", "tanh", "tanh"))):
+        for coupled in (False, True):
+            model = nn_model(lambda bl: bl.add_unilstm("lstm", W["wh"], W["wx"], W["b"], H, I, ["x", "h0", "c0"], ["y", "h", "c"],
+                                                       inner_activation=names[0], cell_state_update_activation=names[1],
+                                                       output_activation=names[2], output_all=True,
+                                                       coupled_input_forget_gate=coupled),
+                             {"x": X, "h0": H0, "c0": C0}, outputs=("y", "h", "c"), rank5=False)
+            spec_acts = model.get_spec().neuralNetwork.layers[0].uniDirectionalLSTM.activations
+            assert spec_acts[0].sigmoidHard.alpha == 0 and spec_acts[0].sigmoidHard.beta == 0
+            out = model.predict({"x": X, "h0": H0, "c0": C0})
+            ys, h, c = ref_lstm(seq(X), W["wx"], W["wh"], W["b"], state(H0), state(C0), refs, coupled=coupled)
+            check(out["y"], blob(ys))
+            check(out["c"], c[None, ..., None, None])
+
+
+def test_gru_with_the_builders_default_hard_sigmoid():
+    """add_gru's default inner activation is SIGMOID_HARD with unset parameters: 0.2 x + 0.5."""
+    wx, wh, b = gates(3, H, I, 10), gates(3, H, H, 20), gates(3, H, 0, 30)
+    hard = act_fn("default_hard_sigmoid")
+    model = nn_model(lambda bl: bl.add_gru("gru", wh, wx, b, H, I, ["x", "h0"], ["y", "h"], output_all=True),
+                     {"x": X, "h0": H0}, outputs=("y", "h"), rank5=False)
+    assert model.get_spec().neuralNetwork.layers[0].gru.activations[0].WhichOneof("NonlinearityType") == "sigmoidHard"
+    out = model.predict({"x": X, "h0": H0})
+    h, ys = state(H0), []
+    for t in range(S):  # NN GRU, gates [update, reset, output]: the reset gate scales h before recursion
+        xt = seq(X)[t]
+        z = hard(xt @ wx[0].T + h @ wh[0].T + b[0])
+        r = hard(xt @ wx[1].T + h @ wh[1].T + b[1])
+        o = np.tanh(xt @ wx[2].T + (r * h) @ wh[2].T + b[2])
+        h = (1 - z) * o + z * h
+        ys.append(h)
+    check(out["y"], blob(np.stack(ys)))
+    check(out["h"], h[None, ..., None, None])

@@ -17,38 +17,27 @@ namespace {
 
 namespace spec = CoreML::Specification;
 
-// The MIL name of a recurrent activation; the parameterised ones only with the fixed
-// constants MIL's recurrent ops use.
-std::string activation_name(const LayerContext& ctx, const spec::ActivationParams& a) {
-    using A = spec::ActivationParams;
-    switch (a.NonlinearityType_case()) {
-        case A::kSigmoid: return "sigmoid";
-        case A::kTanh: return "tanh";
-        case A::kReLU: return "relu";
-        case A::kLinear:
-            if (a.linear().alpha() == 1.0f && a.linear().beta() == 0.0f) return "linear";
-            break;
-        case A::kSigmoidHard:
-            if (a.sigmoidhard().alpha() == 0.2f && a.sigmoidhard().beta() == 0.5f) return "hard_sigmoid";
-            break;
-        default: break;
-    }
-    ctx.unsupported("this recurrent activation (or its parameters)");
-}
-
-// An activation as nn_lstm's (code, alpha, beta); false for the per-channel ones.
+// A recurrent activation as nn_lstm's (code, alpha, beta); false for the per-channel ones.
+// Linear, hard sigmoid and scaled tanh whose parameters are both unset (proto3 zeros, as
+// coremltools' builder writes them) take MIL's defaults — identity, 0.2 x + 0.5, tanh — which
+// is how Core ML runs them (coremltools checks its NN LSTMs against those functions).
 bool nn_activation(const spec::ActivationParams& a, int& code, float& alpha, float& beta) {
     using A = spec::ActivationParams;
     alpha = beta = 0.0f;
+    auto params = [&](float a_set, float b_set, float a_default, float b_default) {
+        const bool unset = a_set == 0.0f && b_set == 0.0f;
+        alpha = unset ? a_default : a_set;
+        beta = unset ? b_default : b_set;
+    };
     switch (a.NonlinearityType_case()) {
-        case A::kLinear: code = 0, alpha = a.linear().alpha(), beta = a.linear().beta(); return true;
+        case A::kLinear: code = 0, params(a.linear().alpha(), a.linear().beta(), 1.0f, 0.0f); return true;
         case A::kReLU: code = 1; return true;
         case A::kLeakyReLU: code = 2, alpha = a.leakyrelu().alpha(); return true;
         case A::kThresholdedReLU: code = 3, alpha = a.thresholdedrelu().alpha(); return true;
         case A::kTanh: code = 4; return true;
-        case A::kScaledTanh: code = 5, alpha = a.scaledtanh().alpha(), beta = a.scaledtanh().beta(); return true;
+        case A::kScaledTanh: code = 5, params(a.scaledtanh().alpha(), a.scaledtanh().beta(), 1.0f, 1.0f); return true;
         case A::kSigmoid: code = 6; return true;
-        case A::kSigmoidHard: code = 7, alpha = a.sigmoidhard().alpha(), beta = a.sigmoidhard().beta(); return true;
+        case A::kSigmoidHard: code = 7, params(a.sigmoidhard().alpha(), a.sigmoidhard().beta(), 0.2f, 0.5f); return true;
         case A::kELU: code = 8, alpha = a.elu().alpha(); return true;
         case A::kSoftsign: code = 9; return true;
         case A::kSoftplus: code = 10; return true;
@@ -56,15 +45,32 @@ bool nn_activation(const spec::ActivationParams& a, int& code, float& alpha, flo
     }
 }
 
-// Whether MIL's recurrent ops take this activation.
-bool mil_activation(const spec::ActivationParams& a) {
-    using A = spec::ActivationParams;
-    switch (a.NonlinearityType_case()) {
-        case A::kSigmoid: case A::kTanh: case A::kReLU: return true;
-        case A::kLinear: return a.linear().alpha() == 1.0f && a.linear().beta() == 0.0f;
-        case A::kSigmoidHard: return a.sigmoidhard().alpha() == 0.2f && a.sigmoidhard().beta() == 0.5f;
-        default: return false;
+// The name MIL's recurrent ops give an activation, "" when they have no such function (or not
+// with these parameters).
+std::string mil_activation_name(const spec::ActivationParams& a) {
+    int code;
+    float alpha, beta;
+    if (!nn_activation(a, code, alpha, beta)) return "";
+    switch (code) {
+        case 6: return "sigmoid";
+        case 4: return "tanh";
+        case 1: return "relu";
+        case 0: return alpha == 1.0f && beta == 0.0f ? "linear" : "";
+        case 7: return alpha == 0.2f && beta == 0.5f ? "hard_sigmoid" : "";
+        case 5: return alpha == 1.0f && beta == 1.0f ? "scaled_tanh" : "";
+        default: return "";
     }
+}
+
+bool mil_activation(const spec::ActivationParams& a) { return !mil_activation_name(a).empty(); }
+
+// The MIL name of a recurrent activation of simpleRecurrent / gru (MIL rnn / gru).
+std::string activation_name(const LayerContext& ctx, const spec::ActivationParams& a) {
+    const std::string name = mil_activation_name(a);
+    if (name.empty())
+        ctx.unsupported("this recurrent activation (or its parameters) in a simpleRecurrent or gru layer (MIL's rnn/gru take "
+                        "sigmoid, tanh, relu, linear, hard sigmoid 0.2/0.5 and scaled tanh 1/1)");
+    return name;
 }
 
 // Rows of several [rows, cols] weight blocks stacked into one [n * rows, cols] constant.
