@@ -99,3 +99,11 @@ def test_invalid_int8_layers_name_the_layer():
 
     with pytest.raises(Exception, match="'ip'.*needs 12 int8 weights in int8RawValue, got 2 bytes"):
         nn_predict(wrong_count, {"x": rand(2, 4)}, rank5=False)
+
+
+def test_non_finite_inputs_do_not_crash():
+    w = int8_weights(3, 4, seed=9)
+    x = np.array([[1.0, np.nan, -2.0, 0.5]], np.float32)
+    out = nn_predict(inner_product(w, 0.1, 4, 3), {"x": x}, rank5=False)["y"]
+    # NaN quantizes to 0: the other features still give the reference's numbers
+    check(out, ref_int8(np.nan_to_num(x, nan=0.0), w, 0.1), rtol=1e-6, atol=0)

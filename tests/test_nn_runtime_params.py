@@ -88,3 +88,16 @@ def test_nms_iou_threshold_input_only():
         nn_model(lambda b: b.add_nms("nms", ["boxes", "scores", "iou"], list(names)),
                  {"boxes": BOXES, "scores": SCORES, "iou": (2,)}, outputs=names, rank5=False).predict(
             {"boxes": BOXES, "scores": SCORES, "iou": f32(0.5, 0.5)})
+
+
+def test_run_time_parameters_that_are_not_numbers_are_errors():
+    model = slice_model(4)
+    feed = {"x": X, "begin": f32(0, 0, 0), "end": f32(2, 2, 2), "stride": f32(1, np.nan, 1)}
+    with pytest.raises(Exception, match="'s'.*stride holds nan"):
+        model.predict(feed)
+    names = ("b", "s", "i", "n")
+    model = nn_model(lambda b: b.add_nms("nms", ["boxes", "scores", "iou", "score", "count"], list(names)),
+                     {"boxes": BOXES, "scores": SCORES, "iou": (1,), "score": (1,), "count": (1,)}, outputs=names, rank5=False)
+    for count in (np.nan, -1.0, 1e12):
+        with pytest.raises(Exception, match="'nms'.*maximum number of boxes must be between 0 and 1e8"):
+            model.predict({"boxes": BOXES, "scores": SCORES, "iou": f32(0.5), "score": f32(0.1), "count": f32(count)})

@@ -32,8 +32,10 @@ public:
         const float x_scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
         Tensor q = ctx.scratch(DType::Int8, x.shape());
         int8_t* qs = q.data<int8_t>();
-        for (int64_t i = 0; i < x.numel(); ++i)
-            qs[i] = static_cast<int8_t>(std::clamp(std::nearbyint(xs[i] / x_scale), -127.0f, 127.0f));
+        for (int64_t i = 0; i < x.numel(); ++i) {
+            const float code = std::nearbyint(xs[i] / x_scale);
+            qs[i] = std::isnan(code) ? int8_t{0} : static_cast<int8_t>(std::clamp(code, -127.0f, 127.0f));
+        }
         Shape out_shape = x.shape();
         out_shape.back() = d_out;
         Tensor& y = ctx.allocate_output(0, DType::Float32, out_shape);

@@ -7,6 +7,7 @@
 //  - nn_nms_dynamic: NonMaximumSuppression with the IoU threshold, score threshold or box count
 //    given as inputs: at every run it builds the iOS15 non_maximum_suppression kernel with
 //    those values, so both forms of the layer share one algorithm.
+#include <cmath>
 #include <map>
 
 #include "mil/op_api.hpp"
@@ -25,6 +26,7 @@ std::vector<int64_t> per_dim(RunContext& ctx, const char* param, size_t rank, bo
     std::vector<int64_t> out(rank);
     for (size_t i = 0; i < rank; ++i) {
         const double v = t.data<double>()[i];
+        if (!std::isfinite(v) || std::fabs(v) > 9.0e15) ctx.fail(std::string(param) + " holds " + std::to_string(v) + ", not an index");
         out[i] = as_bool ? (v != 0.0) : static_cast<int64_t>(v);
     }
     return out;
@@ -113,7 +115,8 @@ public:
             return t.to(DType::Float64).data<double>()[0];
         };
         const double max_boxes = scalar("max_boxes");
-        if (max_boxes < 0) ctx.fail("the maximum number of boxes must not be negative");
+        if (!(max_boxes >= 0 && max_boxes <= 1.0e8))
+            ctx.fail("the maximum number of boxes must be between 0 and 1e8, got " + std::to_string(max_boxes));
         const Tensor iou = Tensor::scalar<float>(static_cast<float>(scalar("iou_threshold")));
         const Tensor score = Tensor::scalar<float>(static_cast<float>(scalar("score_threshold")));
         const Tensor count = Tensor::scalar<int32_t>(static_cast<int32_t>(max_boxes));
