@@ -1,7 +1,7 @@
 // opencoreml blob storage: the element types a weight file can hold, and conversions
 // between their stored encodings and plain numbers (half/bfloat/fp8 <-> float32, sub-byte
 // bit packing). Scalar conversions are inline so kernels can use them per element; the
-// array versions are plain loops the compiler can vectorise.
+// array versions are loops (fp16 ones use the CPU's conversion instructions when present).
 #pragma once
 
 #include <cstddef>
@@ -158,6 +158,9 @@ inline uint8_t fp32_to_fp8e5m2(float f) { return static_cast<uint8_t>(detail::na
 
 void fp16_to_fp32(const uint16_t* src, float* dst, size_t n);
 void fp32_to_fp16(const float* src, uint16_t* dst, size_t n);
+// Which routine the two above use on this CPU: "f16c" (x86-64 with F16C and AVX2), "neon"
+// (aarch64) or "scalar". All give the scalar conversions' exact bits.
+const char* fp16_conversion_path();
 void bf16_to_fp32(const uint16_t* src, float* dst, size_t n);
 void fp32_to_bf16(const float* src, uint16_t* dst, size_t n);
 void fp8e4m3fn_to_fp32(const uint8_t* src, float* dst, size_t n);

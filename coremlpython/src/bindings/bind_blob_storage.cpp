@@ -248,6 +248,8 @@ OCML_REGISTER_BINDING(20, blob_storage) {
           "float32 values -> stored encoding of a floating blob dtype (round to nearest even)");
     m.def("blob_decode_to_float32", &decode_float32, py::arg("stored"), py::arg("dtype"),
           "stored elements of a byte-sized blob dtype -> float32");
+    m.def("blob_fp16_conversion_path", &fp16_conversion_path,
+          "routine used for float16 <-> float32 arrays on this CPU: 'f16c', 'neon' or 'scalar'");
     m.def(
         "blob_pack_subbyte",
         [](const py::handle& values, const std::string& dtype) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "format/half_simd.hpp"
 #include "opencoreml/error.hpp"
 
 namespace opencoreml::blob {
@@ -217,12 +218,10 @@ uint64_t padding_bits_for(BlobDataType dtype, uint64_t n_elements) {
 
 // ---- float conversions ---------------------------------------------------------------
 
-void fp16_to_fp32(const uint16_t* src, float* dst, size_t n) {
-    for (size_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
-}
-void fp32_to_fp16(const float* src, uint16_t* dst, size_t n) {
-    for (size_t i = 0; i < n; ++i) dst[i] = fp32_to_fp16(src[i]);
-}
+// fp16 runs go through the CPU's conversion instructions when it has them (half_simd.cpp).
+void fp16_to_fp32(const uint16_t* src, float* dst, size_t n) { detail::half_converters().widen(src, dst, n); }
+void fp32_to_fp16(const float* src, uint16_t* dst, size_t n) { detail::half_converters().narrow(src, dst, n); }
+const char* fp16_conversion_path() { return detail::half_converters().name; }
 void bf16_to_fp32(const uint16_t* src, float* dst, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
 }

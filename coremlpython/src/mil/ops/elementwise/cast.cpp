@@ -70,6 +70,14 @@ void convert_to(const Tensor& x, void* out, int64_t begin, int64_t end) {
     using T = typename Storage<D>::type;
     T* dst = static_cast<T*>(out);
     const void* src = x.raw();
+    if constexpr (D == DType::Float16) {
+        // fp32 -> fp16 runs take the vectorised conversion (same bits as from_real's).
+        if (x.dtype() == DType::Float32)
+            return blob::fp32_to_fp16(static_cast<const float*>(src) + begin, dst + begin, static_cast<size_t>(end - begin));
+    } else if constexpr (D == DType::Float32) {
+        if (x.dtype() == DType::Float16)
+            return blob::fp16_to_fp32(static_cast<const uint16_t*>(src) + begin, dst + begin, static_cast<size_t>(end - begin));
+    }
     const auto real = [](auto v) { return from_real<D>(static_cast<double>(v)); };
     const auto integer = [](auto v) { return from_integer<D>(static_cast<int64_t>(v)); };
     switch (x.dtype()) {
