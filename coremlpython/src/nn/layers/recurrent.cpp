@@ -6,9 +6,11 @@
 // update). Missing initial states are zeros. LSTMs that MIL's lstm cannot express (coupled
 // input and forget gates, NN activations outside MIL's set) run on nn_lstm (nn/ops/nn_lstm.cpp),
 // one op per direction.
+#include <algorithm>
 #include <cstring>
 
 #include "nn/emit.hpp"
+#include "nn/ops/nn_activation.hpp"
 #include "nn/weights.hpp"
 
 namespace opencoreml::nn {
@@ -30,17 +32,17 @@ bool nn_activation(const spec::ActivationParams& a, int& code, float& alpha, flo
         beta = unset ? b_default : b_set;
     };
     switch (a.NonlinearityType_case()) {
-        case A::kLinear: code = 0, params(a.linear().alpha(), a.linear().beta(), 1.0f, 0.0f); return true;
-        case A::kReLU: code = 1; return true;
-        case A::kLeakyReLU: code = 2, alpha = a.leakyrelu().alpha(); return true;
-        case A::kThresholdedReLU: code = 3, alpha = a.thresholdedrelu().alpha(); return true;
-        case A::kTanh: code = 4; return true;
-        case A::kScaledTanh: code = 5, params(a.scaledtanh().alpha(), a.scaledtanh().beta(), 1.0f, 1.0f); return true;
-        case A::kSigmoid: code = 6; return true;
-        case A::kSigmoidHard: code = 7, params(a.sigmoidhard().alpha(), a.sigmoidhard().beta(), 0.2f, 0.5f); return true;
-        case A::kELU: code = 8, alpha = a.elu().alpha(); return true;
-        case A::kSoftsign: code = 9; return true;
-        case A::kSoftplus: code = 10; return true;
+        case A::kLinear: code = kActLinear, params(a.linear().alpha(), a.linear().beta(), 1.0f, 0.0f); return true;
+        case A::kReLU: code = kActRelu; return true;
+        case A::kLeakyReLU: code = kActLeakyRelu, alpha = a.leakyrelu().alpha(); return true;
+        case A::kThresholdedReLU: code = kActThresholdedRelu, alpha = a.thresholdedrelu().alpha(); return true;
+        case A::kTanh: code = kActTanh; return true;
+        case A::kScaledTanh: code = kActScaledTanh, params(a.scaledtanh().alpha(), a.scaledtanh().beta(), 1.0f, 1.0f); return true;
+        case A::kSigmoid: code = kActSigmoid; return true;
+        case A::kSigmoidHard: code = kActSigmoidHard, params(a.sigmoidhard().alpha(), a.sigmoidhard().beta(), 0.2f, 0.5f); return true;
+        case A::kELU: code = kActElu, alpha = a.elu().alpha(); return true;
+        case A::kSoftsign: code = kActSoftsign; return true;
+        case A::kSoftplus: code = kActSoftplus; return true;
         default: return false;
     }
 }
@@ -52,12 +54,12 @@ std::string mil_activation_name(const spec::ActivationParams& a) {
     float alpha, beta;
     if (!nn_activation(a, code, alpha, beta)) return "";
     switch (code) {
-        case 6: return "sigmoid";
-        case 4: return "tanh";
-        case 1: return "relu";
-        case 0: return alpha == 1.0f && beta == 0.0f ? "linear" : "";
-        case 7: return alpha == 0.2f && beta == 0.5f ? "hard_sigmoid" : "";
-        case 5: return alpha == 1.0f && beta == 1.0f ? "scaled_tanh" : "";
+        case kActSigmoid: return "sigmoid";
+        case kActTanh: return "tanh";
+        case kActRelu: return "relu";
+        case kActLinear: return alpha == 1.0f && beta == 0.0f ? "linear" : "";
+        case kActSigmoidHard: return alpha == 0.2f && beta == 0.5f ? "hard_sigmoid" : "";
+        case kActScaledTanh: return alpha == 1.0f && beta == 1.0f ? "scaled_tanh" : "";
         default: return "";
     }
 }
@@ -71,6 +73,29 @@ std::string activation_name(const LayerContext& ctx, const spec::ActivationParam
         ctx.unsupported("this recurrent activation (or its parameters) in a simpleRecurrent or gru layer (MIL's rnn/gru take "
                         "sigmoid, tanh, relu, linear, hard sigmoid 0.2/0.5 and scaled tanh 1/1)");
     return name;
+}
+
+// Whether MIL's recurrent ops can run all of `acts`.
+template <typename List>
+bool all_mil(const List& acts) {
+    return std::all_of(acts.begin(), acts.end(), [](const spec::ActivationParams& a) { return mil_activation(a); });
+}
+
+// The "activations" and "activation_params" inputs of the NN recurrent kernels.
+void activation_args(LayerContext& ctx, const std::vector<const spec::ActivationParams*>& acts, std::vector<Arg>& args) {
+    const int64_t n = static_cast<int64_t>(acts.size());
+    std::vector<int64_t> codes(acts.size());
+    Tensor params = Tensor::empty(DType::Float32, {n, 2});
+    for (size_t i = 0; i < acts.size(); ++i) {
+        int code;
+        float alpha, beta;
+        if (!nn_activation(*acts[i], code, alpha, beta)) ctx.unsupported("a per-channel recurrent activation (PReLU, parametric softplus)");
+        codes[i] = code;
+        params.data<float>()[2 * i] = alpha;
+        params.data<float>()[2 * i + 1] = beta;
+    }
+    args.emplace_back("activations", ctx.writer().ints(codes));
+    args.emplace_back("activation_params", ctx.writer().constant(params));
 }
 
 // Rows of several [rows, cols] weight blocks stacked into one [n * rows, cols] constant.
@@ -116,15 +141,40 @@ void translate_simple_recurrent(LayerContext& ctx) {
     const int64_t in = static_cast<int64_t>(p.inputvectorsize()), h = static_cast<int64_t>(p.outputvectorsize());
     const Var seq = sequence_in(ctx, in);
     MilWriter& w = ctx.writer();
+    const bool mil = mil_activation(p.activation());  // else nn_rnn
     std::vector<Arg> args{{"x", seq},
                           {"initial_h", state_in(ctx, 1, seq, h)},
                           {"weight_ih", ctx.weight_const(p.weightmatrix(), {h, in}, "weightMatrix")},
                           {"weight_hh", ctx.weight_const(p.recursionmatrix(), {h, h}, "recursionMatrix")},
-                          {"direction", w.string(p.reverseinput() ? "reverse" : "forward")},
-                          {"output_sequence", w.bool_scalar(p.sequenceoutput())},
-                          {"activation", w.string(activation_name(ctx, p.activation()))}};
+                          {"output_sequence", w.bool_scalar(p.sequenceoutput())}};
+    if (mil) {
+        args.emplace_back("direction", w.string(p.reverseinput() ? "reverse" : "forward"));
+        args.emplace_back("activation", w.string(activation_name(ctx, p.activation())));
+    } else {
+        args.emplace_back("reverse", w.bool_scalar(p.reverseinput()));
+        activation_args(ctx, {&p.activation()}, args);
+    }
     if (p.hasbiasvector()) args.emplace_back("bias", ctx.weight_const(p.biasvector(), {h}, "biasVector"));
-    const auto r = ctx.ops("rnn", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
+    const auto r = ctx.ops(mil ? "rnn" : "nn_rnn", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
+    ctx.set_out(0, sequence_out(ctx, r[0]));
+    if (ctx.output_count() > 1) ctx.set_out(1, state_out(ctx, r[1]));
+}
+
+// A gru layer with activations MIL's gru lacks, as nn_gru (gates in update, reset, output order).
+void translate_nn_gru(LayerContext& ctx, const Var& seq, int64_t in, int64_t h) {
+    const auto& p = ctx.layer().gru();
+    MilWriter& w = ctx.writer();
+    std::vector<Arg> args{
+        {"x", seq},
+        {"initial_h", state_in(ctx, 1, seq, h)},
+        {"weight_ih", stacked(ctx, {&p.updategateweightmatrix(), &p.resetgateweightmatrix(), &p.outputgateweightmatrix()}, h, in, "weights")},
+        {"weight_hh", stacked(ctx, {&p.updategaterecursionmatrix(), &p.resetgaterecursionmatrix(), &p.outputgaterecursionmatrix()}, h, h, "recursion weights")},
+        {"reverse", w.bool_scalar(p.reverseinput())},
+        {"output_sequence", w.bool_scalar(p.sequenceoutput())}};
+    activation_args(ctx, {&p.activations(0), &p.activations(1)}, args);
+    if (p.hasbiasvectors())
+        args.emplace_back("bias", stacked(ctx, {&p.updategatebiasvector(), &p.resetgatebiasvector(), &p.outputgatebiasvector()}, h, 0, "biases"));
+    const auto r = ctx.ops("nn_gru", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
     ctx.set_out(0, sequence_out(ctx, r[0]));
     if (ctx.output_count() > 1) ctx.set_out(1, state_out(ctx, r[1]));
 }
@@ -136,6 +186,7 @@ void translate_gru(LayerContext& ctx) {
     if (p.activations_size() != 2) ctx.fail("needs 2 activations, got " + std::to_string(p.activations_size()));
     const Var seq = sequence_in(ctx, in);
     MilWriter& w = ctx.writer();
+    if (!all_mil(p.activations())) return translate_nn_gru(ctx, seq, in, h);
     std::vector<Arg> args{
         {"x", seq},
         {"initial_h", state_in(ctx, 1, seq, h)},
@@ -205,16 +256,6 @@ std::vector<Var> nn_lstm(LayerContext& ctx, const Var& seq, const Var& h0, const
                          bool aligned) {
     if (acts.size() != 3) ctx.fail("needs 3 activations, got " + std::to_string(acts.size()));
     MilWriter& w = ctx.writer();
-    std::vector<int64_t> codes(3);
-    Tensor act_params = Tensor::empty(DType::Float32, {3, 2});
-    for (int i = 0; i < 3; ++i) {
-        int code;
-        float alpha, beta;
-        if (!nn_activation(acts[i], code, alpha, beta)) ctx.unsupported("a per-channel recurrent activation (PReLU, parametric softplus)");
-        codes[static_cast<size_t>(i)] = code;
-        act_params.data<float>()[2 * i] = alpha;
-        act_params.data<float>()[2 * i + 1] = beta;
-    }
     std::vector<Arg> args{{"x", seq},
                           {"initial_h", h0},
                           {"initial_c", c0},
@@ -222,9 +263,8 @@ std::vector<Var> nn_lstm(LayerContext& ctx, const Var& seq, const Var& h0, const
                           {"reverse_aligned", w.bool_scalar(aligned)},
                           {"output_sequence", w.bool_scalar(params.sequenceoutput())},
                           {"coupled", w.bool_scalar(params.coupledinputandforgetgate())},
-                          {"clip", w.float_scalar(cell_clip(params))},
-                          {"activations", w.ints(codes)},
-                          {"activation_params", w.constant(act_params)}};
+                          {"clip", w.float_scalar(cell_clip(params))}};
+    activation_args(ctx, {&acts[0], &acts[1], &acts[2]}, args);
     lstm_weights(ctx, wp, params, in, h, "", args);
     const Shape state{seq.dim(1), h};
     return ctx.ops("nn_lstm", args, {{DType::Float32, seq_shape(seq, params.sequenceoutput(), h)}, {DType::Float32, state},

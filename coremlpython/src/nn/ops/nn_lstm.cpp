@@ -5,58 +5,27 @@
 // initial_h/c [B, H], weight_ih [4H, I], weight_hh [4H, H], optional bias [4H] and peephole
 // [3H], gates in input, forget, output, block-input order) plus: reverse, output_sequence,
 // reverse_aligned (a reverse sequence output indexed by input position, for the backward half
-// of a bidirectional layer), clip, coupled, activations (int32 [3]: recurrent, cell, output;
-// codes below) and activation_params (float32 [3, 2]: alpha, beta). Outputs y, h, c.
+// of a bidirectional layer), clip, coupled, and the recurrent, cell and output activations
+// (nn_activation.hpp). Outputs y, h, c.
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "mil/op_api.hpp"
 #include "mil/ops/recurrent/recurrent_common.hpp"
+#include "nn/ops/nn_activation.hpp"
 
 namespace opencoreml::mil {
 
 namespace {
 
+using nn::NnAct;
 using recurrent::WeightT;
-
-// Activation codes shared with the NN translation (layers/recurrent.cpp).
-enum NnActivation : int {
-    kLinear = 0, kRelu, kLeakyRelu, kThresholdedRelu, kTanh, kScaledTanh, kSigmoid, kSigmoidHard, kElu, kSoftsign,
-    kSoftplus, kActivationCount
-};
-
-struct Act {
-    int kind = kSigmoid;
-    float alpha = 0, beta = 0;
-    void apply(float* v, int64_t n) const {
-        for (int64_t j = 0; j < n; ++j) {
-            const float x = v[j];
-            float y = x;
-            switch (kind) {
-                case kLinear: y = alpha * x + beta; break;
-                case kRelu: y = std::max(x, 0.0f); break;
-                case kLeakyRelu: y = x >= 0 ? x : alpha * x; break;
-                case kThresholdedRelu: y = x >= alpha ? x : 0.0f; break;
-                case kTanh: y = std::tanh(x); break;
-                case kScaledTanh: y = alpha * std::tanh(beta * x); break;
-                case kSigmoid: y = 1.0f / (1.0f + std::exp(-x)); break;
-                case kSigmoidHard: y = std::min(1.0f, std::max(0.0f, alpha * x + beta)); break;
-                case kElu: y = x >= 0 ? x : alpha * (std::exp(x) - 1.0f); break;
-                case kSoftsign: y = x / (1.0f + std::fabs(x)); break;
-                case kSoftplus: y = x > 20.0f ? x : std::log1p(std::exp(x)); break;
-                default: break;
-            }
-            v[j] = y;
-        }
-    }
-};
 
 struct Params {
     int64_t hidden = 0, input = 0;
     bool reverse = false, aligned = false, output_sequence = false, coupled = false;
     float clip = 0;
-    Act gate, cell, out;
+    NnAct gate, cell, out;
     WeightT ih, hh;
     std::vector<float> bias, peephole;
     bool has_peephole = false;
@@ -143,14 +112,10 @@ std::unique_ptr<Kernel> make_nn_lstm(const BuildContext& b) {
     p.output_sequence = b.const_bool("output_sequence", false);
     p.coupled = b.const_bool("coupled", false);
     p.clip = static_cast<float>(b.const_float("clip"));
-    const std::vector<int64_t> kinds = b.const_ints("activations");
-    const std::vector<float> params = b.const_floats("activation_params");
-    if (kinds.size() != 3 || params.size() != 6) b.fail("needs 3 activations and 3 (alpha, beta) pairs");
-    Act* acts[3] = {&p.gate, &p.cell, &p.out};
-    for (size_t i = 0; i < 3; ++i) {
-        if (kinds[i] < 0 || kinds[i] >= kActivationCount) b.fail("unknown activation code " + std::to_string(kinds[i]));
-        *acts[i] = Act{static_cast<int>(kinds[i]), params[2 * i], params[2 * i + 1]};
-    }
+    const std::vector<NnAct> acts = nn::read_activations(b, 3);
+    p.gate = acts[0];
+    p.cell = acts[1];
+    p.out = acts[2];
     return std::make_unique<NnLstmKernel>(std::move(p));
 }
 
