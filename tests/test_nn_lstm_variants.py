@@ -1,6 +1,7 @@
 """LSTM layers MIL's lstm cannot express, run on opencoreml's nn_lstm: coupled input and
 forget gates (forget = 1 - input), NN activations outside MIL's recurrent set (with their own
-alpha/beta), different activations for the two directions of a biDirectionalLSTM. References:
+alpha/beta, or per hidden unit), different activations for the two directions of a
+biDirectionalLSTM. References:
 a numpy LSTM over NeuralNetwork.proto's equations in float64; tolerance 1e-5."""
 import numpy as np
 import pytest
@@ -150,13 +151,48 @@ def test_bidirectional_coupled_and_mixed_activations(output_all, back_acts):
         check(outs[name], ref[None, ..., None, None])
 
 
-def test_per_channel_recurrent_activation_is_reported():
+PRELU_ALPHA = np.array([0.1, -0.3, 0.5, 0.05], np.float32)  # one per hidden unit
+SOFTPLUS_ALPHA, SOFTPLUS_BETA = np.array([1.5], np.float32), np.array([0.5, 1.0, 2.0, 0.8], np.float32)
+
+
+def set_per_unit(param, kind):
+    param.Clear()
+    if kind == "prelu":
+        param.PReLU.alpha.floatValue.extend(PRELU_ALPHA)
+    else:
+        param.parametricSoftplus.alpha.floatValue.extend(SOFTPLUS_ALPHA)
+        param.parametricSoftplus.beta.floatValue.extend(SOFTPLUS_BETA)
+
+
+ACTIVATIONS["prelu"] = ("PReLU", None, None, lambda x, a, b: np.where(x >= 0, x, PRELU_ALPHA * x))
+ACTIVATIONS["parametric_softplus"] = ("parametricSoftplus", None, None,
+                                      lambda x, a, b: SOFTPLUS_ALPHA * np.log1p(np.exp(SOFTPLUS_BETA * x)))
+
+
+@pytest.mark.parametrize("coupled", [False, True])
+def test_per_unit_activations(coupled):
+    """PReLU with one alpha per hidden unit; parametric softplus with one alpha for all units
+    and one beta per unit."""
+    def build(bl):
+        layer = bl.add_unilstm("lstm", W["wh"], W["wx"], W["b"], H, I, ["x", "h0", "c0"], ["y", "h", "c"], output_all=True,
+                               coupled_input_forget_gate=coupled)
+        set_per_unit(layer.uniDirectionalLSTM.activations[1], "prelu")
+        set_per_unit(layer.uniDirectionalLSTM.activations[2], "parametric_softplus")
+
+    out = nn_model(build, {"x": X, "h0": H0, "c0": C0}, outputs=("y", "h", "c"), rank5=False).predict({"x": X, "h0": H0, "c0": C0})
+    ys, h, c = ref_lstm(seq(X), W["wx"], W["wh"], W["b"], state(H0), state(C0), ("sigmoid", "prelu", "parametric_softplus"),
+                        coupled=coupled)
+    check(out["y"], blob(ys))
+    check(out["c"], c[None, ..., None, None])
+
+
+def test_per_unit_activation_with_a_wrong_count_names_the_layer():
     def build(bl):
         layer = bl.add_unilstm("lstm", W["wh"], W["wx"], W["b"], H, I, ["x", "h0", "c0"], ["y", "h", "c"])
         act = layer.uniDirectionalLSTM.activations[1]
         act.Clear()
-        act.PReLU.alpha.floatValue.extend([0.1] * H)
-    with pytest.raises(NotImplementedError, match="'lstm'.*per-channel recurrent activation"):
+        act.PReLU.alpha.floatValue.extend([0.1] * (H - 1))
+    with pytest.raises(Exception, match="'lstm'.*activation alpha"):
         nn_model(build, {"x": X, "h0": H0, "c0": C0}, outputs=("y", "h", "c"), rank5=False).predict(
             {"x": X, "h0": H0, "c0": C0})
 

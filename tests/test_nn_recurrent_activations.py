@@ -1,12 +1,12 @@
 """gru and simpleRecurrent layers with NN activations MIL's gru / rnn lack (leaky ReLU, ELU,
 softsign, softplus, thresholded ReLU, linear / hard sigmoid / scaled tanh with their own
-alpha and beta), run on nn_gru / nn_rnn. References: numpy over NeuralNetwork.proto's
+alpha and beta, PReLU and parametric softplus per hidden unit), run on nn_gru / nn_rnn. References: numpy over NeuralNetwork.proto's
 equations (float64), forward and reverse, tolerance 1e-5."""
 import numpy as np
 import pytest
 
 from nn_runner import check, nn_model
-from test_nn_lstm_variants import BATCH, H, H0, I, S, X, act_fn, blob, gates, seq, set_activation, state
+from test_nn_lstm_variants import BATCH, H, H0, I, X, act_fn, blob, gates, seq, set_activation, set_per_unit, state
 
 
 def ref_gru(x, wx, wh, b, h0, acts, reverse=False):
@@ -64,21 +64,25 @@ def test_simple_recurrent(act, reverse):
     check(out["h"], h[None, ..., None, None])
 
 
-def test_gru_without_initial_state_and_per_channel_activation():
+def test_gru_without_initial_state_and_per_unit_activation():
     wx, wh, b = gates(3, H, I, 10), gates(3, H, H, 20), gates(3, H, 0, 30)
 
     def build(bl):
         layer = bl.add_gru("gru", wh, wx, b, H, I, ["x"], ["y"], output_all=True)
-        set_activation(layer.gru.activations[1], "softsign")
+        set_per_unit(layer.gru.activations[1], "prelu")
 
     out = nn_model(build, {"x": X}, rank5=False).predict({"x": X})["y"]
-    ys, _ = ref_gru(seq(X), wx, wh, b, np.zeros((BATCH, H)), ("default_hard_sigmoid", "softsign"))
+    ys, _ = ref_gru(seq(X), wx, wh, b, np.zeros((BATCH, H)), ("default_hard_sigmoid", "prelu"))
     check(out, blob(ys))
 
-    def per_channel(bl):
-        layer = bl.add_gru("gru", wh, wx, b, H, I, ["x"], ["y"])
-        layer.gru.activations[1].Clear()
-        layer.gru.activations[1].PReLU.alpha.floatValue.extend([0.1] * H)
 
-    with pytest.raises(NotImplementedError, match="'gru'.*per-channel recurrent activation"):
-        nn_model(per_channel, {"x": X}, rank5=False).predict({"x": X})
+def test_simple_recurrent_parametric_softplus():
+    wx, wh, b = gates(1, H, I, 40)[0], gates(1, H, H, 50)[0], gates(1, H, 0, 60)[0]
+
+    def build(bl):
+        layer = bl.add_simple_rnn("rnn", wh, wx, b, H, I, "TANH", ["x", "h0"], ["y", "h"], output_all=True)
+        set_per_unit(layer.simpleRecurrent.activation, "parametric_softplus")
+
+    out = nn_model(build, {"x": X, "h0": H0}, outputs=("y", "h"), rank5=False).predict({"x": X, "h0": H0})
+    ys, h = ref_rnn(seq(X), wx, wh, b, state(H0), "parametric_softplus")
+    check(out["y"], blob(ys))

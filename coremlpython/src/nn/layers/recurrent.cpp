@@ -19,7 +19,8 @@ namespace {
 
 namespace spec = CoreML::Specification;
 
-// A recurrent activation as nn_lstm's (code, alpha, beta); false for the per-channel ones.
+// A recurrent activation with scalar parameters as the NN kernels' (code, alpha, beta); false
+// for the per-channel ones (PReLU, parametric softplus; see activation_args).
 // Linear, hard sigmoid and scaled tanh whose parameters are both unset (proto3 zeros, as
 // coremltools' builder writes them) take MIL's defaults — identity, 0.2 x + 0.5, tanh — which
 // is how Core ML runs them (coremltools checks its NN LSTMs against those functions).
@@ -81,18 +82,46 @@ bool all_mil(const List& acts) {
     return std::all_of(acts.begin(), acts.end(), [](const spec::ActivationParams& a) { return mil_activation(a); });
 }
 
-// The "activations" and "activation_params" inputs of the NN recurrent kernels.
-void activation_args(LayerContext& ctx, const std::vector<const spec::ActivationParams*>& acts, std::vector<Arg>& args) {
+// Per-unit values of a PReLU / parametric softplus parameter: 1 value (for every unit) or `h`.
+std::vector<float> per_unit(LayerContext& ctx, const spec::WeightParams& w, int64_t h, const char* what) {
+    const int64_t stored = w.floatvalue_size() > 0 ? w.floatvalue_size() : static_cast<int64_t>(w.float16value().size() / 2);
+    const int64_t n = stored == 1 ? 1 : h;
+    const Tensor t = ctx.weights(w, {n}, std::string("activation ") + what);
+    std::vector<float> out(static_cast<size_t>(h));
+    for (int64_t j = 0; j < h; ++j) out[static_cast<size_t>(j)] = t.data<float>()[n == 1 ? 0 : j];
+    return out;
+}
+
+// The "activations" and "activation_params" inputs of the NN recurrent kernels (nn_activation.hpp)
+// for `h` hidden units.
+void activation_args(LayerContext& ctx, const std::vector<const spec::ActivationParams*>& acts, int64_t h,
+                     std::vector<Arg>& args) {
+    using A = spec::ActivationParams;
     const int64_t n = static_cast<int64_t>(acts.size());
     std::vector<int64_t> codes(acts.size());
-    Tensor params = Tensor::empty(DType::Float32, {n, 2});
+    Tensor params = Tensor::empty(DType::Float32, {n, 2, h});
     for (size_t i = 0; i < acts.size(); ++i) {
+        const A& a = *acts[i];
+        std::vector<float> alphas, betas;
         int code;
         float alpha, beta;
-        if (!nn_activation(*acts[i], code, alpha, beta)) ctx.unsupported("a per-channel recurrent activation (PReLU, parametric softplus)");
+        if (nn_activation(a, code, alpha, beta)) {
+            alphas.assign(static_cast<size_t>(h), alpha);
+            betas.assign(static_cast<size_t>(h), beta);
+        } else if (a.NonlinearityType_case() == A::kPReLU) {
+            code = kActPrelu;
+            alphas = per_unit(ctx, a.prelu().alpha(), h, "alpha");
+            betas.assign(static_cast<size_t>(h), 0.0f);
+        } else if (a.NonlinearityType_case() == A::kParametricSoftplus) {
+            code = kActParametricSoftplus;
+            alphas = per_unit(ctx, a.parametricsoftplus().alpha(), h, "alpha");
+            betas = per_unit(ctx, a.parametricsoftplus().beta(), h, "beta");
+        } else {
+            ctx.fail("has a recurrent activation with no function set");
+        }
         codes[i] = code;
-        params.data<float>()[2 * i] = alpha;
-        params.data<float>()[2 * i + 1] = beta;
+        std::copy(alphas.begin(), alphas.end(), params.data<float>() + (2 * static_cast<int64_t>(i)) * h);
+        std::copy(betas.begin(), betas.end(), params.data<float>() + (2 * static_cast<int64_t>(i) + 1) * h);
     }
     args.emplace_back("activations", ctx.writer().ints(codes));
     args.emplace_back("activation_params", ctx.writer().constant(params));
@@ -152,7 +181,7 @@ void translate_simple_recurrent(LayerContext& ctx) {
         args.emplace_back("activation", w.string(activation_name(ctx, p.activation())));
     } else {
         args.emplace_back("reverse", w.bool_scalar(p.reverseinput()));
-        activation_args(ctx, {&p.activation()}, args);
+        activation_args(ctx, {&p.activation()}, h, args);
     }
     if (p.hasbiasvector()) args.emplace_back("bias", ctx.weight_const(p.biasvector(), {h}, "biasVector"));
     const auto r = ctx.ops(mil ? "rnn" : "nn_rnn", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
@@ -171,7 +200,7 @@ void translate_nn_gru(LayerContext& ctx, const Var& seq, int64_t in, int64_t h) 
         {"weight_hh", stacked(ctx, {&p.updategaterecursionmatrix(), &p.resetgaterecursionmatrix(), &p.outputgaterecursionmatrix()}, h, h, "recursion weights")},
         {"reverse", w.bool_scalar(p.reverseinput())},
         {"output_sequence", w.bool_scalar(p.sequenceoutput())}};
-    activation_args(ctx, {&p.activations(0), &p.activations(1)}, args);
+    activation_args(ctx, {&p.activations(0), &p.activations(1)}, h, args);
     if (p.hasbiasvectors())
         args.emplace_back("bias", stacked(ctx, {&p.updategatebiasvector(), &p.resetgatebiasvector(), &p.outputgatebiasvector()}, h, 0, "biases"));
     const auto r = ctx.ops("nn_gru", args, {{DType::Float32, seq_shape(seq, p.sequenceoutput(), h)}, {DType::Float32, {seq.dim(1), h}}});
@@ -264,7 +293,7 @@ std::vector<Var> nn_lstm(LayerContext& ctx, const Var& seq, const Var& h0, const
                           {"output_sequence", w.bool_scalar(params.sequenceoutput())},
                           {"coupled", w.bool_scalar(params.coupledinputandforgetgate())},
                           {"clip", w.float_scalar(cell_clip(params))}};
-    activation_args(ctx, {&acts[0], &acts[1], &acts[2]}, args);
+    activation_args(ctx, {&acts[0], &acts[1], &acts[2]}, h, args);
     lstm_weights(ctx, wp, params, in, h, "", args);
     const Shape state{seq.dim(1), h};
     return ctx.ops("nn_lstm", args, {{DType::Float32, seq_shape(seq, params.sequenceoutput(), h)}, {DType::Float32, state},

@@ -50,7 +50,7 @@ public:
             if (p_.gates == 1) {
                 recurrent::accumulate_product(hs, B, p_.hh, 0, H, g, G, ctx.threads());
                 for (int64_t b = 0; b < B; ++b) {
-                    p_.acts[0].apply(g + b * G, H);
+                    p_.acts[0].apply(g + b * G);
                     std::memcpy(hs + b * H, g + b * G, static_cast<size_t>(H) * sizeof(float));
                 }
             } else {
@@ -68,14 +68,15 @@ private:
         recurrent::accumulate_product(h, B, p_.hh, 0, 2 * H, g, G, ctx.threads());
         for (int64_t b = 0; b < B; ++b) {
             float* gb = g + b * G;
-            p_.acts[0].apply(gb, 2 * H);  // update and reset gates
+            p_.acts[0].apply(gb);  // update gate
+            p_.acts[0].apply(gb + H);  // reset gate
             for (int64_t j = 0; j < H; ++j) rh[b * H + j] = gb[H + j] * h[b * H + j];
         }
         recurrent::accumulate_product(rh, B, p_.hh, 2 * H, 3 * H, g + 2 * H, G, ctx.threads());
         for (int64_t b = 0; b < B; ++b) {
             float* gb = g + b * G;
             float* o = gb + 2 * H;
-            p_.acts[1].apply(o, H);
+            p_.acts[1].apply(o);
             for (int64_t j = 0; j < H; ++j) h[b * H + j] = (1.0f - gb[j]) * o[j] + gb[j] * h[b * H + j];
         }
     }
@@ -98,7 +99,7 @@ std::unique_ptr<Kernel> make_nn_recurrent(const BuildContext& b, int64_t gates) 
     p.bias = recurrent::load_vector(b, "bias", gates * p.hidden);
     p.reverse = b.const_bool("reverse", false);
     p.output_sequence = b.const_bool("output_sequence", false);
-    p.acts = nn::read_activations(b, gates == 3 ? 2 : 1);
+    p.acts = nn::read_activations(b, gates == 3 ? 2 : 1, p.hidden);
     return std::make_unique<NnRecurrentKernel>(std::move(p));
 }
 

@@ -75,18 +75,18 @@ private:
                 gi[j] += c[j] * peep[j];
                 gf[j] += c[j] * peep[H + j];
             }
-        p_.gate.apply(gi, H);
+        p_.gate.apply(gi);
         if (p_.coupled)
             for (int64_t j = 0; j < H; ++j) gf[j] = 1.0f - gi[j];
         else
-            p_.gate.apply(gf, H);
-        p_.cell.apply(gz, H);
+            p_.gate.apply(gf);
+        p_.cell.apply(gz);
         for (int64_t j = 0; j < H; ++j) c[j] = std::min(p_.clip, std::max(-p_.clip, gf[j] * c[j] + gi[j] * gz[j]));
         if (p_.has_peephole)
             for (int64_t j = 0; j < H; ++j) go[j] += c[j] * peep[2 * H + j];
-        p_.gate.apply(go, H);
+        p_.gate.apply(go);
         std::memcpy(gz, c, static_cast<size_t>(H) * sizeof(float));
-        p_.out.apply(gz, H);
+        p_.out.apply(gz);
         for (int64_t j = 0; j < H; ++j) h[j] = go[j] * gz[j];
     }
 
@@ -112,7 +112,7 @@ std::unique_ptr<Kernel> make_nn_lstm(const BuildContext& b) {
     p.output_sequence = b.const_bool("output_sequence", false);
     p.coupled = b.const_bool("coupled", false);
     p.clip = static_cast<float>(b.const_float("clip"));
-    const std::vector<NnAct> acts = nn::read_activations(b, 3);
+    const std::vector<NnAct> acts = nn::read_activations(b, 3, p.hidden);
     p.gate = acts[0];
     p.cell = acts[1];
     p.out = acts[2];
