@@ -42,8 +42,40 @@ bool empty_product(const GemmArgs<T>& g) {
     return true;
 }
 
+// A one-row (or one-column) product as a matrix-vector product: OpenBLAS runs sgemm with
+// M = 1 up to 20x slower than sgemv (benchmarks/README.md), and batch-1 models are all M = 1.
+bool gemv_call(const GemmArgs<float>& g) {
+    if (g.M != 1 && g.N != 1) return false;
+    // Some OpenBLAS versions scale y by beta = 0 instead of overwriting it, which would keep
+    // NaNs left in a recycled buffer: clear y first.
+    if (!g.accumulate) {
+        const int64_t n = g.M == 1 ? g.N : g.M, stride = g.M == 1 ? 1 : std::max<int64_t>(g.ldc, 1);
+        for (int64_t i = 0; i < n; ++i) g.C[i * stride] = 0.0f;
+    }
+    const float beta = g.accumulate ? 1.0f : 0.0f;
+    auto inc = [](int64_t v) { return to_blas(std::max<int64_t>(v, 1), "vector stride"); };
+    if (g.M == 1) {
+        // C[1,N] = A[1,K] * op(B): y = op(B)^T a, with B read as [N,K] (trans_b) or [K,N].
+        const int64_t rows = g.trans_b ? g.N : g.K, cols = g.trans_b ? g.K : g.N;
+        scipy_cblas_sgemv(CblasRowMajor, g.trans_b ? CblasNoTrans : CblasTrans, to_blas(rows, "rows"),
+                          to_blas(cols, "cols"), 1.0f, g.B, to_blas(std::max<int64_t>({g.ldb, cols, 1}), "ldb"), g.A,
+                          g.trans_a ? inc(g.lda) : 1, beta, g.C, 1);
+        return true;
+    }
+    if (g.N == 1) {
+        // C[M,1] = op(A) * b: y = op(A) b, with A read as [M,K] or [K,M] (trans_a).
+        const int64_t rows = g.trans_a ? g.K : g.M, cols = g.trans_a ? g.M : g.K;
+        scipy_cblas_sgemv(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans, to_blas(rows, "rows"),
+                          to_blas(cols, "cols"), 1.0f, g.A, to_blas(std::max<int64_t>({g.lda, cols, 1}), "lda"), g.B,
+                          g.trans_b ? 1 : inc(g.ldb), beta, g.C, inc(g.ldc));
+        return true;
+    }
+    return false;
+}
+
 void blas_call(const GemmArgs<float>& g) {
     if (empty_product(g)) return;
+    if (gemv_call(g)) return;
     // BLAS insists on leading dimensions of at least the row length even for a single row.
     const int64_t a_cols = g.trans_a ? g.M : g.K, b_cols = g.trans_b ? g.K : g.N;
     scipy_cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans, g.trans_b ? CblasTrans : CblasNoTrans,

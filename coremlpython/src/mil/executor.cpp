@@ -2,6 +2,8 @@
 // release after last use, and folding of all-constant nodes at load.
 #include "mil/executor.hpp"
 
+#include <chrono>
+
 namespace opencoreml::mil {
 
 namespace {
@@ -96,7 +98,14 @@ std::vector<RtValue> run_block(const Block& block, const std::vector<RtValue>& b
         frame.values[static_cast<size_t>(block.inputs[i])] = block_inputs[i];
     for (const Node& node : block.nodes) {
         FrameRunContext ctx(node, frame, env);
-        node.kernel->run(ctx);
+        if (env.profiler) {
+            const auto start = std::chrono::steady_clock::now();
+            node.kernel->run(ctx);
+            env.profiler->record(node.type, node.name,
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+        } else {
+            node.kernel->run(ctx);
+        }
         for (ValueId id : node.release_after) frame.values[static_cast<size_t>(id)] = std::monostate{};
     }
     std::vector<RtValue> outputs;

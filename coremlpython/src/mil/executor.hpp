@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mil/buffer_pool.hpp"
+#include "mil/op_profiler.hpp"
 #include "mil/program.hpp"
 #include "mil/thread_pool.hpp"
 
@@ -18,6 +19,7 @@ struct ExecEnv {
     BufferPool& pool;
     ThreadPool& threads;
     std::string origin;
+    OpProfiler* profiler = nullptr;  // times every op when set (OPENCOREML_PROFILE)
 };
 
 class Frame {

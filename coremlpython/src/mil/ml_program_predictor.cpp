@@ -157,7 +157,7 @@ public:
                 throw Error(ErrorCode::InvalidArgument, origin_ + ": input '" + name + "' must be a multi-array or an image");
             }
         }
-        const ExecEnv env{*fn_, *pool_, *threads_, origin_};
+        const ExecEnv env{*fn_, *pool_, *threads_, origin_, profiler_.get()};
         std::vector<RtValue> results = run_block(fn_->body, {}, frame, env);
         FeatureMap outputs;
         for (size_t i = 0; i < fn_->body.outputs.size(); ++i) {
@@ -174,6 +174,7 @@ private:
     std::shared_ptr<BufferPool> pool_;
     std::unique_ptr<ThreadPool> threads_;
     std::unique_ptr<LoadedFunction> fn_;
+    std::unique_ptr<OpProfiler> profiler_ = OpProfiler::from_environment(origin_);
     bool stateful_ = false;
 };
 

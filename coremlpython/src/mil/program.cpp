@@ -1,6 +1,7 @@
 // opencoreml ML programs: loading one function of a MIL program — values and their types,
 // constants (inline and weight-file), a kernel per op, folding of all-constant ops (this is
-// how constexpr_* decompression runs, once) and liveness for buffer recycling.
+// how constexpr_* decompression runs, once), activation fusion and liveness for buffer
+// recycling.
 #include "mil/program.hpp"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "mil/buffer_pool.hpp"
 #include "mil/executor.hpp"
+#include "mil/fuse_activations.hpp"
 #include "mil/value_decode.hpp"
 
 namespace opencoreml::mil {
@@ -134,6 +136,7 @@ public:
             fn_.inputs.emplace_back(input.name(), id);
         }
         load_block(block->second, fn_.body, {});
+        fuse_activations(fn_);
         compute_liveness(fn_.body);
     }
 

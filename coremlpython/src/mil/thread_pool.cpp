@@ -1,9 +1,31 @@
-// opencoreml runtime: fixed-size thread pool with a chunked parallel_for.
+// opencoreml runtime: fixed-size thread pool with a chunked parallel_for (see thread_pool.hpp).
 #include "mil/thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace opencoreml::mil {
+namespace {
+
+// How long an idle worker keeps polling for the next job before it sleeps: longer than the
+// gap between two ops of a running model, short enough not to burn a core between predicts.
+constexpr auto kSpinTime = std::chrono::microseconds(300);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+inline uint64_t pack(uint32_t generation, uint32_t chunk) { return (uint64_t(generation) << 32) | chunk; }
+
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
     int n = num_threads > 0 ? num_threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -12,40 +34,55 @@ ThreadPool::ThreadPool(int num_threads) {
 }
 
 ThreadPool::~ThreadPool() {
+    stop_.store(true);
     {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stop_ = true;
+        std::lock_guard<std::mutex> lock(sleep_mutex_);
     }
     wake_.notify_all();
     for (auto& w : workers_) w.join();
 }
 
+bool ThreadPool::wait_for_job(uint64_t seen) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+    for (int i = 0;; ++i) {
+        if (stop_.load(std::memory_order_relaxed)) return false;
+        if (generation_.load(std::memory_order_acquire) != seen) return true;
+        cpu_relax();
+        if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) break;
+    }
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    sleepers_.fetch_add(1);  // seq_cst: pairs with the caller's generation store, then sleepers load
+    wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+    sleepers_.fetch_sub(1);
+    return !stop_.load();
+}
+
 void ThreadPool::worker_loop() {
     uint64_t seen = 0;
+    while (wait_for_job(seen)) {
+        seen = generation_.load(std::memory_order_acquire);
+        run_chunks(static_cast<uint32_t>(seen));
+    }
+}
+
+void ThreadPool::run_chunks(uint32_t generation) {
     for (;;) {
-        const std::function<void(int64_t, int64_t)>* job;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-            if (stop_) return;
-            seen = generation_;
-            job = job_;
+        uint64_t claim = claim_.load(std::memory_order_acquire);
+        uint32_t chunk;
+        do {
+            if (static_cast<uint32_t>(claim >> 32) != generation) return;
+            chunk = static_cast<uint32_t>(claim);
+            if (chunk >= static_cast<uint64_t>(chunks_.load(std::memory_order_acquire))) return;
+        } while (!claim_.compare_exchange_weak(claim, pack(generation, chunk + 1), std::memory_order_acq_rel));
+        // The claimed chunk keeps the job alive: its fields stay valid until it is finished.
+        const int64_t begin = int64_t(chunk) * job_chunk_, end = std::min(job_n_, begin + job_chunk_);
+        try {
+            (*job_fn_)(begin, end);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex_);
+            if (!error_) error_ = std::current_exception();
         }
-        for (;;) {
-            int64_t begin, end;
-            {
-                // A worker that woke late must not take chunks of a newer job with the old
-                // function: only chunks of the generation it saw are its to run.
-                std::lock_guard<std::mutex> lock(mutex_);
-                if (generation_ != seen || next_chunk_ >= chunks_) break;
-                const int64_t chunk = next_chunk_++;
-                begin = chunk * chunk_;
-                end = std::min(job_n_, begin + chunk_);
-            }
-            (*job)(begin, end);
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (++finished_ == chunks_) done_.notify_all();
-        }
+        finished_.fetch_add(1, std::memory_order_acq_rel);
     }
 }
 
@@ -60,32 +97,29 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     }
     std::lock_guard<std::mutex> call(call_mutex_, std::adopt_lock);
     const int64_t max_chunks = static_cast<int64_t>(size()) * 4;
-    const int64_t chunks = std::min(max_chunks, (n + grain - 1) / grain);
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        job_ = &fn;
-        job_n_ = n;
-        chunk_ = (n + chunks - 1) / chunks;
-        chunks_ = (n + chunk_ - 1) / chunk_;
-        next_chunk_ = 0;
-        finished_ = 0;
-        ++generation_;
+    const int64_t wanted = std::min(max_chunks, (n + grain - 1) / grain);
+    const int64_t chunk = (n + wanted - 1) / wanted;
+    const uint32_t generation = static_cast<uint32_t>(generation_.load(std::memory_order_relaxed) + 1);
+
+    job_fn_ = &fn;
+    error_ = nullptr;
+    job_n_ = n;
+    job_chunk_ = chunk;
+    chunks_.store((n + chunk - 1) / chunk, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    claim_.store(pack(generation, 0), std::memory_order_release);
+    generation_.store(generation);  // seq_cst: see wait_for_job
+    if (sleepers_.load() > 0) {
+        { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+        wake_.notify_all();
     }
-    wake_.notify_all();
-    for (;;) {  // the caller works too
-        int64_t chunk;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (next_chunk_ >= chunks_) break;
-            chunk = next_chunk_++;
-        }
-        const int64_t begin = chunk * chunk_, end = std::min(n, begin + chunk_);
-        fn(begin, end);
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (++finished_ == chunks_) done_.notify_all();
+    run_chunks(generation);  // the caller works too
+    const int64_t chunks = chunks_.load(std::memory_order_relaxed);
+    for (int i = 0; finished_.load(std::memory_order_acquire) != chunks; ++i) {
+        if (i < 4096) cpu_relax();
+        else std::this_thread::yield();  // a worker was descheduled mid-chunk
     }
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return finished_ == chunks_; });
+    if (error_) std::rethrow_exception(error_);  // a chunk's error, on the caller's thread
 }
 
 }  // namespace opencoreml::mil

@@ -1,9 +1,16 @@
 // opencoreml runtime: a small fixed-size thread pool for intra-op parallelism. parallel_for
 // splits [0, n) into contiguous chunks of at least `grain` items; the calling thread works too.
+//
+// A model runs many short parallel ops back to back, so waking sleeping threads through the
+// kernel for each one (tens of microseconds on a VM) would cost more than the ops gain. Workers
+// therefore spin for a short while after each job before they sleep, and the caller spins
+// while the last chunks finish.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -20,20 +27,36 @@ public:
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
     // fn(begin, end) over chunks of [0, n); runs inline when n < 2 * grain or the pool has
-    // one thread. Safe to call from several threads (calls are serialised per pool).
+    // one thread. Safe to call from several threads: while one call uses the pool, the others
+    // run their work inline on their own thread.
     void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 private:
     void worker_loop();
+    bool wait_for_job(uint64_t seen);  // false when the pool stops
+    // Claims and runs chunks of job `generation` until none is left (or a newer job began).
+    void run_chunks(uint32_t generation);
 
     std::vector<std::thread> workers_;
-    std::mutex call_mutex_;  // one parallel_for at a time
-    std::mutex mutex_;
-    std::condition_variable wake_, done_;
-    const std::function<void(int64_t, int64_t)>* job_ = nullptr;
-    int64_t job_n_ = 0, chunk_ = 0, next_chunk_ = 0, chunks_ = 0, finished_ = 0;
-    uint64_t generation_ = 0;
-    bool stop_ = false;
+    std::mutex call_mutex_;  // held by the one parallel_for using the workers
+
+    // The current job. Written by the caller before it publishes the job's generation and
+    // read by a worker only after it has claimed a chunk of that generation, so a worker that
+    // woke late never runs a newer job's chunks with an older function.
+    const std::function<void(int64_t, int64_t)>* job_fn_ = nullptr;
+    int64_t job_n_ = 0, job_chunk_ = 0;
+    // Claim counter: generation (high 32 bits) and next chunk index (low 32 bits).
+    std::atomic<uint64_t> claim_{0};
+    std::atomic<int64_t> chunks_{0}, finished_{0};
+    std::atomic<uint64_t> generation_{0};
+
+    std::mutex error_mutex_;
+    std::exception_ptr error_;  // the first exception a chunk threw
+
+    std::mutex sleep_mutex_;
+    std::condition_variable wake_;
+    std::atomic<int> sleepers_{0};
+    std::atomic<bool> stop_{false};
 };
 
 }  // namespace opencoreml::mil

@@ -58,7 +58,7 @@ public:
     FeatureMap run(const FeatureMap& inputs, State*) const override {
         mil::Frame frame(function_->values.size());
         for (const auto& [name, id] : function_->inputs) frame.values[static_cast<size_t>(id)] = bind_input(name, inputs);
-        const mil::ExecEnv env{*function_, *pool_, *threads_, origin_};
+        const mil::ExecEnv env{*function_, *pool_, *threads_, origin_, profiler_.get()};
         const std::vector<mil::RtValue> results = mil::run_block(function_->body, {}, frame, env);
 
         std::map<std::string, const Tensor*> blobs;
@@ -140,6 +140,7 @@ private:
     std::optional<ClassifierSpec> classifier_;
     std::shared_ptr<mil::BufferPool> pool_;
     std::unique_ptr<mil::ThreadPool> threads_;
+    std::unique_ptr<mil::OpProfiler> profiler_ = mil::OpProfiler::from_environment(origin_);
     std::unique_ptr<TranslatedNetwork> network_;
     std::unique_ptr<mil::LoadedFunction> function_;
     std::map<std::string, ImagePreprocessing> preprocessing_;

@@ -1,7 +1,8 @@
 // opencoreml ML program ops: conv — 1-D/2-D/3-D convolution with strides, dilations, groups
 // and every pad_type, fp16 or fp32 (iOS17: weight/bias of another dtype, non-constant
 // weights). Three paths:
-//   - depthwise (one input channel per group): a direct loop per output plane, no im2col;
+//   - depthwise (one input channel per group): a direct loop per output plane, no im2col
+//     (depthwise2d.cpp for the common 3x3/5x5/7x7 stride-1/2 kernels);
 //   - pointwise (1x1, stride 1, no padding): one GEMM per group straight on the input;
 //   - otherwise im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col.
 // Constant weights are converted to float32 once at load; their [Cout, Cin/g, *K] row-major
@@ -12,6 +13,7 @@
 #include "kernels/gemm.hpp"
 #include "mil/ops/conv/conv_common.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
+#include "mil/ops/conv/depthwise2d.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/linalg/epilogue.hpp"
 #include "mil/ops/linalg/float_operand.hpp"
@@ -83,12 +85,17 @@ public:
 private:
     static void depthwise(const ConvShapes& s, const float* x, const float* weight, float* out, ThreadPool& pool) {
         const int64_t planes = s.n * s.c_out, plane_work = s.w.out_size() * s.w.taps();
+        const int64_t scratch = depthwise2d_scratch(s.w);
         pool.parallel_for(planes, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(plane_work, 1)),
                           [&](int64_t p0, int64_t p1) {
+                              std::vector<float> pad(static_cast<size_t>(scratch));
                               for (int64_t p = p0; p < p1; ++p) {
                                   const int64_t n = p / s.c_out, co = p % s.c_out, g = co / s.c_out_g;
-                                  depthwise_plane(x + (n * s.c_in + g) * s.w.in_size(), weight + co * s.w.taps(), s.w,
-                                                  out + p * s.w.out_size());
+                                  const float* in = x + (n * s.c_in + g) * s.w.in_size();
+                                  if (scratch)
+                                      depthwise2d_plane(in, weight + co * s.w.taps(), s.w, out + p * s.w.out_size(), pad.data());
+                                  else
+                                      depthwise_plane(in, weight + co * s.w.taps(), s.w, out + p * s.w.out_size());
                               }
                           });
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
@@ -28,36 +29,40 @@ inline Span span(int64_t o, const Window3& w, int a) {
 }
 
 template <PoolMode Mode>
-void pool_plane(const float* x, const Window3& w, bool exclude_padding, float* out) {
+inline float combine(float acc, float v) {
+    if (Mode == PoolMode::Max) return std::max(acc, v);  // a NaN element is skipped, as before
+    return acc + (Mode == PoolMode::L2 ? v * v : v);
+}
+
+// Pooling windows are separable: each output row first reduces its window's input rows into
+// one row (`rows`, contiguous and vectorisable), then slides the window along that row.
+template <PoolMode Mode>
+void pool_plane(const float* x, const Window3& w, bool exclude_padding, float* out, float* rows) {
+    const float identity = Mode == PoolMode::Max ? -std::numeric_limits<float>::infinity() : 0.0f;
+    const int64_t width = w.in[2];
     for (int64_t od = 0; od < w.out[0]; ++od) {
         const Span d = span(od, w, 0);
         for (int64_t oh = 0; oh < w.out[1]; ++oh) {
             const Span h = span(oh, w, 1);
+            std::fill(rows, rows + width, identity);
+            for (int64_t id = d.lo; id < d.hi; ++id) {
+                for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+                    const float* row = x + (id * w.in[1] + ih) * width;
+                    for (int64_t iw = 0; iw < width; ++iw) rows[iw] = combine<Mode>(rows[iw], row[iw]);
+                }
+            }
+            const int64_t window_rows = std::max<int64_t>(0, d.hi - d.lo) * std::max<int64_t>(0, h.hi - h.lo);
+            const int64_t padded_rows = (d.phi - d.plo) * (h.phi - h.plo);
             for (int64_t ow = 0; ow < w.out[2]; ++ow) {
                 const Span c = span(ow, w, 2);
-                float acc = Mode == PoolMode::Max ? -std::numeric_limits<float>::infinity() : 0.0f;
-                for (int64_t id = d.lo; id < d.hi; ++id) {
-                    for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-                        const float* row = x + (id * w.in[1] + ih) * w.in[2];
-                        for (int64_t iw = c.lo; iw < c.hi; ++iw) {
-                            const float v = row[iw];
-                            if (Mode == PoolMode::Max)
-                                acc = std::max(acc, v);
-                            else if (Mode == PoolMode::Avg)
-                                acc += v;
-                            else
-                                acc += v * v;
-                        }
-                    }
-                }
+                float acc = identity;
+                for (int64_t iw = c.lo; iw < c.hi; ++iw) acc = Mode == PoolMode::Max ? std::max(acc, rows[iw]) : acc + rows[iw];
                 float result = acc;
                 if (Mode == PoolMode::L2) {
                     result = std::sqrt(acc);
                 } else if (Mode == PoolMode::Avg) {
-                    const int64_t count = exclude_padding
-                                              ? std::max<int64_t>(0, d.hi - d.lo) * std::max<int64_t>(0, h.hi - h.lo) *
-                                                    std::max<int64_t>(0, c.hi - c.lo)
-                                              : (d.phi - d.plo) * (h.phi - h.plo) * (c.phi - c.plo);
+                    const int64_t count = exclude_padding ? window_rows * std::max<int64_t>(0, c.hi - c.lo)
+                                                          : padded_rows * (c.phi - c.plo);
                     result = count > 0 ? acc / static_cast<float>(count) : 0.0f;
                 }
                 *out++ = result;
@@ -95,8 +100,9 @@ public:
         const float* src = x.data<float>();
         float* dst = out.data();
         ctx.threads().parallel_for(planes, std::max<int64_t>(1, (1 << 15) / plane_work), [&](int64_t p0, int64_t p1) {
+            std::vector<float> rows(static_cast<size_t>(std::max<int64_t>(w.in[2], 1)));
             for (int64_t p = p0; p < p1; ++p)
-                pool_plane<Mode>(src + p * w.in_size(), w, exclude_padding_, dst + p * w.out_size());
+                pool_plane<Mode>(src + p * w.in_size(), w, exclude_padding_, dst + p * w.out_size(), rows.data());
         });
         out.commit();
     }

@@ -1,0 +1,92 @@
+// opencoreml ML programs: clamp-activation fusion (see fuse_activations.hpp).
+#include "mil/fuse_activations.hpp"
+
+#include <limits>
+#include <optional>
+#include <unordered_map>
+
+#include "mil/ops/linalg/epilogue.hpp"
+
+namespace opencoreml::mil {
+namespace {
+
+struct Clamp {
+    float lo, hi;
+};
+
+// Reads of each value by the nodes of `block` and of every block nested in them; block
+// outputs count as reads that can never be fused away.
+void count_uses(const Block& block, std::unordered_map<ValueId, int>& uses) {
+    for (const Node& node : block.nodes) {
+        for (const auto& [param, ids] : node.inputs)
+            for (ValueId id : ids) ++uses[id];
+        for (const Block& nested : node.blocks) count_uses(nested, uses);
+    }
+    for (ValueId id : block.outputs) uses[id] += 2;
+}
+
+std::optional<float> const_scalar(const LoadedFunction& fn, const Node& node, const char* param) {
+    for (const auto& [name, ids] : node.inputs) {
+        if (name != param || ids.size() != 1) continue;
+        const ValueDef& def = fn.values[static_cast<size_t>(ids[0])];
+        if (!def.is_const || def.info.is_string || def.constant.numel() != 1) return std::nullopt;
+        return def.constant.to(DType::Float32).data<float>()[0];
+    }
+    return std::nullopt;
+}
+
+// The clamp a relu / relu6 / clip node applies to its input `x`, if it is one we can fuse.
+std::optional<Clamp> clamp_of(const LoadedFunction& fn, const Node& node) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    if (node.type == "relu") return Clamp{0.0f, inf};
+    if (node.type == "relu6") return Clamp{0.0f, 6.0f};
+    if (node.type == "clip") {
+        auto lo = const_scalar(fn, node, "alpha"), hi = const_scalar(fn, node, "beta");
+        if (lo && hi && *lo <= *hi) return Clamp{*lo, *hi};
+    }
+    return std::nullopt;
+}
+
+const std::vector<ValueId>* input_x(const Node& node) {
+    for (const auto& [name, ids] : node.inputs)
+        if (name == "x") return &ids;
+    return nullptr;
+}
+
+void fuse_block(LoadedFunction& fn, Block& block, const std::unordered_map<ValueId, int>& uses) {
+    for (Node& node : block.nodes)
+        for (Block& nested : node.blocks) fuse_block(fn, nested, uses);
+    for (size_t i = 0; i < block.nodes.size(); ++i) {
+        Node& producer = block.nodes[i];
+        auto* fusable = dynamic_cast<ClampFusable*>(producer.kernel.get());
+        if (!fusable || producer.outputs.size() != 1) continue;
+        const ValueId value = producer.outputs[0];
+        auto use = uses.find(value);
+        if (use == uses.end() || use->second != 1) continue;
+        for (size_t j = i + 1; j < block.nodes.size(); ++j) {
+            Node& consumer = block.nodes[j];
+            const auto* x = input_x(consumer);
+            if (!x || x->size() != 1 || (*x)[0] != value) continue;
+            const auto clamp = clamp_of(fn, consumer);
+            const ValueId result = consumer.outputs.size() == 1 ? consumer.outputs[0] : -1;
+            // Same dtype on both sides: the clamp then commutes with the rounding to fp16.
+            if (clamp && result >= 0 &&
+                fn.values[static_cast<size_t>(result)].info.dtype == fn.values[static_cast<size_t>(value)].info.dtype &&
+                fusable->fuse_clamp(clamp->lo, clamp->hi)) {
+                producer.outputs[0] = result;
+                block.nodes.erase(block.nodes.begin() + static_cast<std::ptrdiff_t>(j));
+            }
+            break;  // the single reader was found, fused or not
+        }
+    }
+}
+
+}  // namespace
+
+void fuse_activations(LoadedFunction& fn) {
+    std::unordered_map<ValueId, int> uses;
+    count_uses(fn.body, uses);
+    fuse_block(fn, fn.body, uses);
+}
+
+}  // namespace opencoreml::mil

@@ -1,0 +1,96 @@
+// opencoreml ML program ops: fast depthwise 2-D convolution planes (see depthwise2d.hpp).
+#include "mil/ops/conv/depthwise2d.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+// Compile the row loop for several instruction sets, chosen when the library loads.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OCML_DW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define OCML_DW_CLONES
+#endif
+
+namespace opencoreml::mil {
+namespace {
+
+struct Padded {
+    int64_t rows, cols;  // of the zero-padded plane actually read
+};
+
+Padded padded_size(const Window3& w) {
+    return {(w.out[1] - 1) * w.s[1] + w.k[1], (w.out[2] - 1) * w.s[2] + w.k[2]};
+}
+
+// Copies plane x into pad, shifted by the padding before it and clipped to what is read.
+void fill_padded(const float* x, const Window3& w, Padded p, float* pad) {
+    for (int64_t r = 0; r < p.rows; ++r) {
+        float* dst = pad + r * p.cols;
+        const int64_t ih = r - w.before[1];
+        if (ih < 0 || ih >= w.in[1]) {
+            std::fill(dst, dst + p.cols, 0.0f);
+            continue;
+        }
+        const int64_t c0 = std::clamp<int64_t>(w.before[2], 0, p.cols);
+        const int64_t first = std::max<int64_t>(0, -w.before[2]);  // input column at c0
+        const int64_t n = std::clamp<int64_t>(std::min(w.in[2] - first, p.cols - c0), 0, p.cols - c0);
+        std::fill(dst, dst + c0, 0.0f);
+        std::memcpy(dst + c0, x + ih * w.in[2] + first, static_cast<size_t>(n) * sizeof(float));
+        std::fill(dst + c0 + n, dst + p.cols, 0.0f);
+    }
+}
+
+// out[ow] += sum over the K x K taps of weight * row[kh][ow * S + kw], for one output row.
+template <int K, int S>
+inline __attribute__((always_inline)) void row_kernel(const float* rows, int64_t cols, const float* weight, float* out,
+                                                      int64_t width) {
+    for (int64_t ow = 0; ow < width; ++ow) {
+        float acc = out[ow];
+        for (int kh = 0; kh < K; ++kh) {
+            const float* r = rows + kh * cols + ow * S;
+            for (int kw = 0; kw < K; ++kw) acc += weight[kh * K + kw] * r[kw];
+        }
+        out[ow] = acc;
+    }
+}
+
+template <int K, int S>
+OCML_DW_CLONES void plane_kernel(const float* pad, int64_t cols, const float* weight, float* out, int64_t height,
+                                 int64_t width) {
+    for (int64_t oh = 0; oh < height; ++oh) row_kernel<K, S>(pad + oh * S * cols, cols, weight, out + oh * width, width);
+}
+
+using PlaneFn = void (*)(const float*, int64_t, const float*, float*, int64_t, int64_t);
+
+PlaneFn plane_fn(const Window3& w) {
+    if (w.k[0] != 1 || w.out[0] != 1 || w.k[1] != w.k[2] || w.s[1] != w.s[2] || w.d[1] != 1 || w.d[2] != 1)
+        return nullptr;
+    if (w.before[1] < 0 || w.before[2] < 0) return nullptr;
+    const int64_t k = w.k[1], s = w.s[1];
+    if (s == 1) {
+        if (k == 3) return plane_kernel<3, 1>;
+        if (k == 5) return plane_kernel<5, 1>;
+        if (k == 7) return plane_kernel<7, 1>;
+    } else if (s == 2) {
+        if (k == 3) return plane_kernel<3, 2>;
+        if (k == 5) return plane_kernel<5, 2>;
+        if (k == 7) return plane_kernel<7, 2>;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+int64_t depthwise2d_scratch(const Window3& w) {
+    if (!plane_fn(w) || w.out_size() == 0) return 0;
+    const Padded p = padded_size(w);
+    return p.rows * p.cols;
+}
+
+void depthwise2d_plane(const float* x, const float* weight, const Window3& w, float* out, float* pad) {
+    const Padded p = padded_size(w);
+    fill_padded(x, w, p, pad);
+    plane_fn(w)(pad, p.cols, weight, out, w.out[1], w.out[2]);
+}
+
+}  // namespace opencoreml::mil
