@@ -259,14 +259,57 @@ def test_blob_created_in_body_is_read_after_the_loop(n, conditional, jump):
     check(out, ref_created(n, conditional, jump), rtol=1e-5, atol=1e-6)
 
 
-def test_blob_created_by_condition_network_read_after_loop_is_reported():
-    b = nn_builder({"x": X}, rank5=False)
-    b.add_load_constant_nd("zero", "i", np.zeros(1, np.float32), (1,))
-    layer = b.add_loop("loop", condition="go", max_iterations=3)
-    nested(layer.loop.conditionNetwork).add_less_than("lt", ["i"], "go", alpha=2.0)
+# Core ML's loop runs the condition network once more after the last iteration (unless a break
+# ended it): its blobs, and what its copy layers set, are visible after the loop.
+
+def condition_blob_model(max_iterations=None, with_break=False):
+    """cond: c += 1 (a copy into a carried blob); d = 2 * i; go = i < limit.
+    body: i += 1 (and break when i == k). Outputs c, d, i after the loop."""
+    b = nn_builder({"x": X, "limit": (1,), "k": (1,)}, outputs=("c_out", "d_out", "i_out"), rank5=False)
+    b.add_load_constant_nd("zero_i", "i", np.zeros(1, np.float32), (1,))
+    b.add_load_constant_nd("zero_c", "c", np.zeros(1, np.float32), (1,))
+    layer = b.add_loop("loop", condition="go", max_iterations=max_iterations)
+    cond = nested(layer.loop.conditionNetwork)
+    cond.add_elementwise("c_inc", ["c"], "c_next", "ADD", alpha=1.0)
+    cond.add_copy("set_c", "c_next", "c")
+    cond.add_elementwise("double_i", ["i"], "d", "MULTIPLY", alpha=2.0)
+    cond.add_less_than("lt", ["i", "limit"], "go")
     body = nested(layer.loop.bodyNetwork)
-    body.add_elementwise("inc", ["i"], "i_next", "ADD", alpha=1.0)
-    body.add_copy("set_i", "i_next", "i")
-    b.add_copy("c", "go", "y")
-    with pytest.raises(NotImplementedError, match="loop.*'go'.*condition network"):
-        ct.models.MLModel(b.spec).predict({"x": X})
+    count(body)
+    if with_break:
+        body.add_equal("eq_k", ["i", "k"], "at_k")
+        jump_if(body, "brk", "at_k", "break")
+    b.add_copy("out_c", "c", "c_out")
+    b.add_copy("out_d", "d", "d_out")
+    b.add_copy("out_i", "i", "i_out")
+    return ct.models.MLModel(b.spec)
+
+
+def ref_condition(limit, k, max_iterations=None, with_break=False):
+    """NeuralNetwork.proto's loop pseudo-code."""
+    i, c = 0.0, 0.0
+
+    def condition():
+        nonlocal c
+        c += 1
+        return 2 * i, i < limit
+
+    d, go = condition()
+    n = 0
+    while go and (max_iterations is None or n < max_iterations):
+        i += 1
+        if with_break and i == k:
+            break
+        n += 1
+        d, go = condition()
+    return c, d, i
+
+
+@pytest.mark.parametrize("max_iterations,with_break", [(None, False), (2, False), (None, True), (2, True)])
+@pytest.mark.parametrize("limit,k", [(3, 2), (0, 1), (4, 9)])
+def test_condition_network_blobs_after_the_loop(limit, k, max_iterations, with_break):
+    out = condition_blob_model(max_iterations, with_break).predict({"x": X, "limit": scalar(limit), "k": scalar(k)})
+    c, d, i = ref_condition(limit, k, max_iterations, with_break)
+    check(out["c_out"], [c])
+    check(out["d_out"], [d])
+    check(out["i_out"], [i])

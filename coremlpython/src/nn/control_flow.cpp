@@ -6,9 +6,11 @@
 //  - loop: blobs of the enclosing scope that the condition or body networks set (with copy
 //    layers) are the loop variables, with an iteration counter when the loop is bounded (by
 //    maxLoopIterations or an input). The condition network runs before every iteration; its
-//    blobs are visible to the body, so the body block evaluates it again first. A blob the body
-//    creates that is read after the loop is carried too, starting as zeros (what it holds when
-//    the loop runs zero times, where Core ML leaves it undefined).
+//    blobs are visible to the body, so the body block evaluates it again first. Core ML runs it
+//    once more after the last iteration (its blobs, and what its copy layers set, are visible
+//    after the loop), and so does the translation when something after the loop reads them. A
+//    blob the body creates that is read after the loop is carried too, starting as zeros (what
+//    it holds when the loop runs zero times, where Core ML leaves it undefined).
 // loopBreak / loopContinue add a carried "broken" flag and guards (loop_jumps.cpp).
 #include <set>
 
@@ -203,12 +205,16 @@ void GraphTranslator::translate_loop(const L& layer, std::vector<Var> inputs) {
     collect_outputs(p.bodynetwork().layers(), written);
     std::vector<std::string> carried;
     std::set<std::string> created;
+    bool reevaluate = false;  // the condition network sets blobs read after the loop
     for (const auto& name : written) {
+        const bool from_condition = condition_written.count(name) > 0, read_later = later_.count(name) > 0;
+        reevaluate = reevaluate || (from_condition && read_later);
         if (blobs_.count(name) || fallback_.count(name)) {
             carried.push_back(name);
-        } else if (later_.count(name)) {
-            if (condition_written.count(name))
-                ctx.unsupported("reading blob '" + name + "', which the loop's condition network creates, after the loop");
+        } else if (read_later && (!from_condition || jumps)) {
+            // (Without jumps the condition network's last run, after the loop, defines the
+            // blobs it creates; with them, a break skips that run and leaves the values of the
+            // run that started the last iteration, so those are carried.)
             carried.push_back(name);
             created.insert(name);
         }
@@ -292,6 +298,35 @@ void GraphTranslator::translate_loop(const L& layer, std::vector<Var> inputs) {
         (readable ? blobs_ : fallback_)[name] = results[first + i];
         (readable ? fallback_ : blobs_).erase(name);
     }
+    if (has_condition && reevaluate) condition_after_loop(ctx, jumps ? &results[first - 1] : nullptr, created);
+}
+
+void GraphTranslator::condition_after_loop(LayerContext& ctx, const Var* broken, const std::set<std::string>& carried_out) {
+    const auto& conditions = ctx.layer().loop().conditionnetwork().layers();
+    if (!broken) {
+        GraphTranslator again = nested();
+        again.translate(conditions);
+        blobs_ = std::move(again.blobs_);
+        fallback_ = std::move(again.fallback_);
+        return;
+    }
+    const MilWriter::OpHandle op = writer_.open_op("cond", ctx.layer().name() + "/condition_after", {{"pred", *broken}});
+    Path paths[2];
+    writer_.begin_block(op, {});  // a break ended the loop: no last run of the condition network
+    paths[0] = path();
+    writer_.end_block({});
+    writer_.begin_block(op, {});
+    GraphTranslator again = nested();
+    for (const auto& name : carried_out) {  // the condition network creates these again
+        auto it = again.blobs_.find(name);
+        if (it == again.blobs_.end()) continue;
+        again.fallback_[name] = it->second;
+        again.blobs_.erase(it);
+    }
+    again.translate(conditions);
+    paths[1] = again.path();
+    writer_.end_block({});
+    join_paths(ctx, op, paths);
 }
 
 }  // namespace opencoreml::nn

@@ -60,6 +60,10 @@ private:
     void translate_branch(const CoreML::Specification::NeuralNetworkLayer& layer, std::vector<Var> inputs);
     void translate_loop(const CoreML::Specification::NeuralNetworkLayer& layer, std::vector<Var> inputs);
     void translate_jump(const CoreML::Specification::NeuralNetworkLayer& layer, std::vector<Var> inputs);
+    // The condition network's run after a loop's last iteration (Core ML's loop ends with one),
+    // skipped when `broken` (the loop's final break flag, if it has loopBreak layers) is true;
+    // `carried_out` are blobs the loop carried although its networks create them.
+    void condition_after_loop(LayerContext& ctx, const Var* broken, const std::set<std::string>& carried_out);
     // The layers from `start` on, run only when no break or continue ran before them.
     void guard_rest(const Layers& layers, int start, const std::map<std::string, int>& producers);
     // Declares the outputs of a cond whose two blocks (both closed) ended in `paths`: the blobs
