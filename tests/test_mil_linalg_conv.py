@@ -674,3 +674,39 @@ def test_concurrent_predicts_share_one_model(tmp_path):
         outs = list(pool.map(lambda v: model.predict({"x": v})[out_name], xs * 4))
     for i, out in enumerate(outs):
         check(out, refs[i % len(xs)], np.float32)
+
+
+# conv_quantized: uint8 codes dequantized at load ("linear": code * scale + bias per output
+# channel or shared; "lut": quant_scale is the 2^nbits-entry table), then an ordinary conv.
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_conv_quantized_linear(tmp_path, per_channel):
+    x = rand(1, 3, 8, 9)
+    codes = RNG.integers(0, 256, size=(4, 3, 3, 3)).astype(np.uint8)
+    scale = (RNG.random(4 if per_channel else 1) * 0.02 + 0.01).astype(np.float32)
+    qbias = (RNG.standard_normal(4 if per_channel else 1)).astype(np.float32)
+    b = rand(4)
+    out = run_op(tmp_path, "conv_quantized", {"x": x}, opset="CoreML5",
+                 consts={"weight": codes, "quant_scale": scale, "quant_bias": qbias, "bias": b},
+                 quantization_type="linear", nbits=np.int32(8), pad_type="same")
+    w = codes.astype(np.float64) * scale.reshape(-1, 1, 1, 1) + qbias.reshape(-1, 1, 1, 1)
+    check(out, ref_conv(x, w, b, pads=same_pads(x.shape[2:], (3, 3), (1, 1), (1, 1))), np.float32)
+
+
+def test_conv_quantized_lut_grouped_strided(tmp_path):
+    x = rand(1, 4, 10, 10)
+    codes = RNG.integers(0, 4, size=(6, 2, 3, 3)).astype(np.uint8)
+    table = np.array([-1.5, -0.25, 0.5, 2.0], np.float32)
+    out = run_op(tmp_path, "conv_quantized", {"x": x}, opset="CoreML5",
+                 consts={"weight": codes, "quant_scale": table, "quant_bias": np.zeros(1, np.float32)},
+                 quantization_type="lut", nbits=np.int32(2), groups=np.int32(2), strides=i32([2, 2]), pad_type="valid")
+    check(out, ref_conv(x, table[codes].astype(np.float64), strides=[2, 2], groups=2), np.float32)
+
+
+def test_conv_quantized_code_out_of_range_is_rejected_at_load(tmp_path):
+    codes = np.full((2, 1, 1, 1), 9, np.uint8)
+    with pytest.raises(Exception, match="nbits"):
+        run_op(tmp_path, "conv_quantized", {"x": rand(1, 1, 3, 3)}, opset="CoreML5",
+               consts={"weight": codes, "quant_scale": np.ones(1, np.float32), "quant_bias": np.zeros(1, np.float32)},
+               quantization_type="linear", nbits=np.int32(3))

@@ -1,6 +1,6 @@
 // opencoreml ML program ops: conv — 1-D/2-D/3-D convolution with strides, dilations, groups
 // and every pad_type, fp16 or fp32 (iOS17: weight/bias of another dtype, non-constant
-// weights). Three paths:
+// weights); conv_quantized is the same kernel over weights dequantized once at load. Three paths:
 //   - depthwise (one input channel per group): a direct loop per output plane, no im2col
 //     (depthwise2d.cpp for the common 3x3/5x5/7x7 stride-1/2 kernels);
 //   - pointwise (1x1, stride 1, no padding): one GEMM per group straight on the input;
@@ -13,6 +13,7 @@
 #include "kernels/gemm.hpp"
 #include "mil/ops/conv/conv_common.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
+#include "mil/ops/conv/conv_quantized_weight.hpp"
 #include "mil/ops/conv/depthwise2d.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/linalg/epilogue.hpp"
@@ -33,13 +34,17 @@ struct ConvShapes {
 
 class ConvKernel : public Kernel, public ClampFusable {
 public:
-    explicit ConvKernel(const BuildContext& ctx)
+    explicit ConvKernel(const BuildContext& ctx) : ConvKernel(ctx, F32Operand(ctx, "weight")) {
+        require_float_inputs(ctx, {"weight"});
+    }
+    // conv_quantized: the weights, dequantized at load, replace the op's uint8 weight input.
+    ConvKernel(const BuildContext& ctx, F32Operand weight)
         : dims_(conv_spatial_dims(ctx)),
           groups_(conv_groups(ctx)),
           spec_(WindowSpec::read(ctx, dims_, true, false)),
-          weight_(ctx, "weight"),
+          weight_(std::move(weight)),
           bias_(ctx, "bias") {
-        require_float_inputs(ctx, {"x", "weight", "bias"});
+        require_float_inputs(ctx, {"x", "bias"});
     }
 
     bool fuse_clamp(float lo, float hi) override {
@@ -142,6 +147,10 @@ private:
 // The iOS17 revision only widens dtypes and allows non-constant weights; one kernel serves all.
 OCML_REGISTER_MIL_OP("conv", kIOS15, [](const BuildContext& ctx) -> std::unique_ptr<Kernel> {
     return std::make_unique<ConvKernel>(ctx);
+})
+
+OCML_REGISTER_MIL_OP("conv_quantized", kIOS15, [](const BuildContext& ctx) -> std::unique_ptr<Kernel> {
+    return std::make_unique<ConvKernel>(ctx, F32Operand::constant(dequantize_conv_weight(ctx)));
 })
 
 }  // namespace

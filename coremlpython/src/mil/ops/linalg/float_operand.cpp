@@ -14,6 +14,14 @@ F32Operand::F32Operand(const BuildContext& ctx, const std::string& param) : para
     packed_ = info.const_value->dtype() == DType::Float32 ? *info.const_value : info.const_value->to(DType::Float32);
 }
 
+F32Operand F32Operand::constant(Tensor float32_values) {
+    F32Operand op;
+    op.present_ = true;
+    op.dtype_ = DType::Float32;
+    op.packed_ = std::move(float32_values);
+    return op;
+}
+
 Tensor F32Operand::get(RunContext& ctx) const {
     if (packed_.defined() && present_) return packed_;
     return ctx.input_f32(param_);

@@ -14,6 +14,8 @@ public:
     F32Operand() = default;
     // An absent optional input gives an operand for which present() is false.
     F32Operand(const BuildContext& ctx, const std::string& param);
+    // A constant operand made at load by the op itself (e.g. dequantized weights).
+    static F32Operand constant(Tensor float32_values);
 
     bool present() const { return present_; }
     bool is_const() const { return packed_.defined() && present_; }
