@@ -196,3 +196,25 @@ def test_fp16_elementwise_chain_rounds_at_every_op(tmp_path, shape):
     want = np.maximum((np.clip(x.astype(f32), -1.5, 3.25).astype(np.float16).astype(f32) + y.astype(f32))
                       .astype(np.float16), np.float16(0))
     assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_big_fp16_tensors_convert_in_parallel_chunks(tmp_path, monkeypatch, threads):
+    """max_pool widens its whole fp16 input and rounds its whole output (RunContext::input_f32
+    / store_f32_output), split over the pool for big tensors: the max of fp16 values is
+    exact, so the result must equal numpy's bit for bit, including NaN and inf lanes."""
+    monkeypatch.setenv("OPENCOREML_NUM_THREADS", threads)
+    shape = (1, 3, 211, 307)  # 194 331 elements: several chunks, ragged last one
+    x = (RNG.standard_normal(shape) * 100).astype(np.float16)
+    x.reshape(-1)[RNG.choice(x.size, 50, replace=False)] = np.inf
+    x.reshape(-1)[RNG.choice(x.size, 50, replace=False)] = -np.inf
+    p = MilProgram(opset="CoreML5")
+    xi = p.input("x", np.float16, shape)
+    out = p.op("max_pool", x=xi, kernel_sizes=np.int32([1, 2]), strides=np.int32([1, 1]), pad_type="custom",
+               pad=np.int32([0, 0, 0, 1]), ceil_mode=np.bool_(False), dtypes=[np.float16])
+    p.output(out)
+    model = p.model(tmp_path / "m")
+    want = np.maximum(x, np.concatenate([x[..., 1:], np.full(shape[:-1] + (1,), -np.inf, np.float16)], axis=-1))
+    for _ in range(3):
+        got = np.asarray(model.predict({"x": x})[out]).astype(np.float16)
+        assert np.array_equal(got.view(np.uint16), want.view(np.uint16))

@@ -5,7 +5,8 @@
 #include <map>
 #include <mutex>
 
-#include "opencoreml/blob_codec.hpp"
+#include "mil/ops/common/float_io.hpp"
+#include "mil/thread_pool.hpp"
 
 namespace opencoreml::mil {
 
@@ -149,14 +150,22 @@ std::string BuildContext::const_string(const std::string& param, const std::stri
 
 // ---- RunContext ----------------------------------------------------------------------
 
+// Widening an input and rounding an output are memory-bound passes over whole tensors; big
+// ones are split over the pool (a chunk of kConvertGrain elements is a few microseconds).
+constexpr int64_t kConvertGrain = 1 << 16;
+
 Tensor RunContext::input_f32(const std::string& param, size_t index) {
     const Tensor& t = input(param, index);
     if (t.dtype() == DType::Float32) return t;
     Tensor out = scratch(DType::Float32, t.shape());
     const int64_t n = t.numel();
     float* dst = out.data<float>();
-    if (t.dtype() == DType::Float16) {
-        blob::fp16_to_fp32(static_cast<const uint16_t*>(t.raw()), dst, static_cast<size_t>(n));
+    if (is_float_type(t.dtype())) {
+        const DType type = t.dtype();
+        const void* src = t.raw();
+        threads().parallel_for(n, kConvertGrain, [&](int64_t begin, int64_t end) {
+            load_f32(type, src, begin, end - begin, dst + begin);
+        });
     } else {
         const Tensor converted = t.to(DType::Float32);
         std::copy(converted.data<float>(), converted.data<float>() + n, dst);
@@ -169,10 +178,11 @@ void RunContext::store_f32_output(size_t index, const Tensor& values) {
     Tensor& out = allocate_output(index, want, values.shape());
     const int64_t n = values.numel();
     const float* src = values.data<float>();
-    if (want == DType::Float32) {
-        std::copy(src, src + n, out.data<float>());
-    } else if (want == DType::Float16) {
-        blob::fp32_to_fp16(src, static_cast<uint16_t*>(out.raw()), static_cast<size_t>(n));
+    if (is_float_type(want)) {
+        void* dst = out.raw();
+        threads().parallel_for(n, kConvertGrain, [&](int64_t begin, int64_t end) {
+            store_f32(want, dst, begin, end - begin, src + begin);
+        });
     } else {
         const Tensor converted = values.to(want);
         std::copy(static_cast<const uint8_t*>(converted.raw()), static_cast<const uint8_t*>(converted.raw()) + converted.nbytes(),
