@@ -11,7 +11,7 @@
 namespace opencoreml::mil {
 
 // Elements per stack block: small enough for L1, large enough to amortise the calls.
-constexpr int64_t kFloatBlock = 256;
+constexpr int64_t kFloatBlock = 1024;
 
 // Float16, BFloat16, Float32 or Float64.
 bool is_float_type(DType dtype);
