@@ -3,9 +3,11 @@
 // those with scalar constants: clamped_relu, elu, leaky_relu, linear_activation,
 // scaled_tanh, sigmoid_hard, thresholded_relu. The iOS17 revisions only let alpha/beta have
 // their own float type, which reading them as float covers. prelu and softplus_parametric
-// (per-channel constants) are in channel_activations.cpp.
+// (per-channel constants) are in channel_activations.cpp. The transcendental ones map whole
+// runs through kernels/vec_math (vectorised, within a few ulp of float32; see its header).
 #include <cmath>
 
+#include "kernels/vec_math.hpp"
 #include "mil/ops/elementwise/float_map.hpp"
 
 namespace opencoreml::mil {
@@ -18,32 +20,29 @@ struct Relu {
 struct Relu6 {
     float operator()(float x) const { return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x); }
 };
+namespace vm = kernels::vm;
+
 struct Sigmoid {
-    float operator()(float x) const { return 1.0f / (1.0f + std::exp(-x)); }
+    void array(const float* x, float* y, int64_t n) const { vm::sigmoid(x, y, n); }
 };
 struct Silu {
-    float operator()(float x) const { return x / (1.0f + std::exp(-x)); }
+    void array(const float* x, float* y, int64_t n) const { vm::silu(x, y, n); }
 };
-// log(1 + e^x) without overflow for large x.
-inline float softplus(float x) { return std::log1p(std::exp(-std::fabs(x))) + (x > 0.0f ? x : 0.0f); }
 struct Softplus {
-    float operator()(float x) const { return softplus(x); }
+    void array(const float* x, float* y, int64_t n) const { vm::softplus(x, y, n); }
 };
 struct Softsign {
     float operator()(float x) const { return x / (1.0f + std::fabs(x)); }
 };
 
 struct GeluExact {
-    float operator()(float x) const { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+    void array(const float* x, float* y, int64_t n) const { vm::gelu_erf(x, y, n); }
 };
 struct GeluTanh {
-    float operator()(float x) const {
-        const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);  // sqrt(2/pi)
-        return 0.5f * x * (1.0f + std::tanh(inner));
-    }
+    void array(const float* x, float* y, int64_t n) const { vm::gelu_tanh(x, y, n); }
 };
 struct GeluSigmoid {
-    float operator()(float x) const { return x / (1.0f + std::exp(-1.702f * x)); }
+    void array(const float* x, float* y, int64_t n) const { vm::gelu_sigmoid(x, y, n); }
 };
 
 struct ClampedRelu {
@@ -55,7 +54,7 @@ struct ClampedRelu {
 };
 struct Elu {
     float alpha;
-    float operator()(float x) const { return x > 0.0f ? x : alpha * std::expm1(x); }
+    void array(const float* x, float* y, int64_t n) const { vm::elu(x, y, n, alpha); }
 };
 struct LeakyRelu {
     float alpha;
@@ -67,7 +66,7 @@ struct LinearActivation {
 };
 struct ScaledTanh {
     float alpha, beta;
-    float operator()(float x) const { return alpha * std::tanh(beta * x); }
+    void array(const float* x, float* y, int64_t n) const { vm::scaled_tanh(x, y, n, alpha, beta); }
 };
 struct SigmoidHard {
     float alpha, beta;
@@ -85,7 +84,7 @@ float param(const BuildContext& ctx, const char* name) { return static_cast<floa
 
 template <class Fn>
 std::unique_ptr<Kernel> plain(const BuildContext& ctx) {
-    return make_unary(ctx, Fn{}, Cost::Transcendental);
+    return make_unary(ctx, Fn{}, Cost::Vectorized);
 }
 template <class Fn>
 std::unique_ptr<Kernel> cheap(const BuildContext& ctx) {
@@ -102,9 +101,9 @@ std::unique_ptr<Kernel> with_alpha_beta(const BuildContext& ctx) {
 
 std::unique_ptr<Kernel> make_gelu(const BuildContext& ctx) {
     const std::string mode = ctx.const_string("mode", "EXACT");
-    if (mode == "EXACT") return make_unary(ctx, GeluExact{}, Cost::Transcendental);
-    if (mode == "TANH_APPROXIMATION") return make_unary(ctx, GeluTanh{}, Cost::Transcendental);
-    if (mode == "SIGMOID_APPROXIMATION") return make_unary(ctx, GeluSigmoid{}, Cost::Transcendental);
+    if (mode == "EXACT") return make_unary(ctx, GeluExact{}, Cost::Vectorized);
+    if (mode == "TANH_APPROXIMATION") return make_unary(ctx, GeluTanh{}, Cost::Vectorized);
+    if (mode == "SIGMOID_APPROXIMATION") return make_unary(ctx, GeluSigmoid{}, Cost::Vectorized);
     ctx.fail("unknown mode '" + mode + "' (expected EXACT, TANH_APPROXIMATION or SIGMOID_APPROXIMATION)");
 }
 

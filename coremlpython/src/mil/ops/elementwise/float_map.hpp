@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "mil/op_api.hpp"
 #include "mil/ops/common/float_io.hpp"
@@ -16,8 +17,17 @@
 
 namespace opencoreml::mil {
 
-// Work per parallel chunk: cheap arithmetic wants long chunks, libm calls shorter ones.
-enum class Cost : int64_t { Cheap = 1 << 15, Transcendental = 1 << 12 };
+// Work per parallel chunk: cheap arithmetic wants long chunks, libm calls shorter ones;
+// vectorised transcendental functions (kernels/vec_math) sit in between.
+enum class Cost : int64_t { Cheap = 1 << 15, Vectorized = 1 << 14, Transcendental = 1 << 12 };
+
+// A functor with `void array(const float* x, float* y, int64_t n) const` maps whole runs at
+// once (a vectorised kernels::vm function) instead of element by element.
+template <class Fn, class = void>
+struct HasArrayForm : std::false_type {};
+template <class Fn>
+struct HasArrayForm<Fn, std::void_t<decltype(std::declval<const Fn&>().array(nullptr, nullptr, int64_t{}))>>
+    : std::true_type {};
 
 // out[i] = fn(x[i]) for float tensors x and out of the same element count.
 template <class Fn>
@@ -28,7 +38,9 @@ void map_floats(RunContext& ctx, const Tensor& x, Tensor& out, const Fn& fn, Cos
         const float* src = x.data<float>();
         float* dst = out.data<float>();
         ctx.threads().parallel_for(n, grain, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) dst[i] = fn(src[i]);
+            if constexpr (HasArrayForm<Fn>::value) fn.array(src + begin, dst + begin, end - begin);
+            else
+                for (int64_t i = begin; i < end; ++i) dst[i] = fn(src[i]);
         });
         return;
     }
@@ -40,7 +52,9 @@ void map_floats(RunContext& ctx, const Tensor& x, Tensor& out, const Fn& fn, Cos
         for (int64_t start = begin; start < end; start += kFloatBlock) {
             const int64_t m = std::min(kFloatBlock, end - start);
             load_f32(in_type, src, start, m, buf);
-            for (int64_t j = 0; j < m; ++j) buf[j] = fn(buf[j]);
+            if constexpr (HasArrayForm<Fn>::value) fn.array(buf, buf, m);
+            else
+                for (int64_t j = 0; j < m; ++j) buf[j] = fn(buf[j]);
             store_f32(out_type, dst, start, m, buf);
         }
     });

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/vec_math.hpp"
 #include "mil/ops/elementwise/float_map.hpp"
 
 namespace opencoreml::mil {
@@ -21,9 +22,6 @@ OCML_FLOAT_FN(Atanh, std::atanh(x))
 OCML_FLOAT_FN(Ceil, std::ceil(x))
 OCML_FLOAT_FN(Cos, std::cos(x))
 OCML_FLOAT_FN(Cosh, std::cosh(x))
-OCML_FLOAT_FN(Erf, std::erf(x))
-OCML_FLOAT_FN(Exp, std::exp(x))
-OCML_FLOAT_FN(Exp2, std::exp2(x))
 OCML_FLOAT_FN(Floor, std::floor(x))
 // MIL's round is numpy's: halves go to the even neighbour (0.5 -> 0, 1.5 -> 2).
 OCML_FLOAT_FN(Round, std::nearbyint(x))
@@ -34,8 +32,18 @@ OCML_FLOAT_FN(Sinh, std::sinh(x))
 OCML_FLOAT_FN(Sqrt, std::sqrt(x))
 OCML_FLOAT_FN(Square, x * x)
 OCML_FLOAT_FN(Tan, std::tan(x))
-OCML_FLOAT_FN(Tanh, std::tanh(x))
 #undef OCML_FLOAT_FN
+
+// Vectorised through kernels/vec_math (within a few ulp of float32; see its header).
+#define OCML_VEC_FN(Name, fn)                                                          \
+    struct Name {                                                                      \
+        void array(const float* x, float* y, int64_t n) const { kernels::vm::fn(x, y, n); } \
+    };
+OCML_VEC_FN(Erf, erf)
+OCML_VEC_FN(Exp, exp)
+OCML_VEC_FN(Exp2, exp2)
+OCML_VEC_FN(Tanh, tanh)
+#undef OCML_VEC_FN
 
 // int32 forms wrap around on overflow like numpy's int32 (abs(INT32_MIN) == INT32_MIN).
 struct AbsInt {
@@ -63,6 +71,10 @@ std::unique_ptr<Kernel> float_op(const BuildContext& ctx) {
     return make_unary(ctx, Fn{}, Cost::Transcendental);
 }
 template <class Fn>
+std::unique_ptr<Kernel> vec_float_op(const BuildContext& ctx) {
+    return make_unary(ctx, Fn{}, Cost::Vectorized);
+}
+template <class Fn>
 std::unique_ptr<Kernel> cheap_float_op(const BuildContext& ctx) {
     return make_unary(ctx, Fn{}, Cost::Cheap);
 }
@@ -81,8 +93,8 @@ OCML_REGISTER_MIL_OP("atanh", kIOS15, float_op<Atanh>)
 OCML_REGISTER_MIL_OP("ceil", kIOS15, cheap_float_op<Ceil>)
 OCML_REGISTER_MIL_OP("cos", kIOS15, float_op<Cos>)
 OCML_REGISTER_MIL_OP("cosh", kIOS15, float_op<Cosh>)
-OCML_REGISTER_MIL_OP("erf", kIOS15, float_op<Erf>)
-OCML_REGISTER_MIL_OP("exp", kIOS15, float_op<Exp>)
+OCML_REGISTER_MIL_OP("erf", kIOS15, vec_float_op<Erf>)
+OCML_REGISTER_MIL_OP("exp", kIOS15, vec_float_op<Exp>)
 OCML_REGISTER_MIL_OP("exp2", kIOS15, (float_int_op<Exp2, Exp2Int>))
 OCML_REGISTER_MIL_OP("floor", kIOS15, cheap_float_op<Floor>)
 OCML_REGISTER_MIL_OP("round", kIOS15, cheap_float_op<Round>)
@@ -92,6 +104,6 @@ OCML_REGISTER_MIL_OP("sinh", kIOS15, float_op<Sinh>)
 OCML_REGISTER_MIL_OP("sqrt", kIOS15, cheap_float_op<Sqrt>)
 OCML_REGISTER_MIL_OP("square", kIOS15, (float_int_op<Square, SquareInt>))
 OCML_REGISTER_MIL_OP("tan", kIOS15, float_op<Tan>)
-OCML_REGISTER_MIL_OP("tanh", kIOS15, float_op<Tanh>)
+OCML_REGISTER_MIL_OP("tanh", kIOS15, vec_float_op<Tanh>)
 
 }  // namespace opencoreml::mil

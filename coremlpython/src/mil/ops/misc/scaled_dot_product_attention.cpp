@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/gemm.hpp"
+#include "kernels/vec_math.hpp"
 #include "mil/op_api.hpp"
 #include "mil/ops/common/param_tensor.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
@@ -111,12 +112,7 @@ void run_sdpa(RunContext& ctx) {
             }
             float top = -std::numeric_limits<float>::infinity();
             for (int64_t s = 0; s < S; ++s) top = std::max(top, score[s]);
-            float total = 0.0f;
-            for (int64_t s = 0; s < S; ++s) {
-                score[s] = std::exp(score[s] - top);
-                total += score[s];
-            }
-            const float inv = 1.0f / total;
+            const float inv = 1.0f / kernels::vm::exp_shifted_sum(score, score, S, top);
             for (int64_t s = 0; s < S; ++s) score[s] *= inv;
         }
     });

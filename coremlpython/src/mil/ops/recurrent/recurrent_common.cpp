@@ -7,9 +7,15 @@
 #include <cstring>
 
 #include "kernels/gemm.hpp"
+#include "kernels/vec_gemv.hpp"
+#include "kernels/vec_math.hpp"
 #include "mil/thread_pool.hpp"
 
 namespace opencoreml::mil::recurrent {
+
+// Up to this many rows the recurrent product runs as matrix-vector products (each reads the
+// weights once more; past a few rows sgemm's blocking wins).
+constexpr int64_t kGemvRows = 4;
 
 Activation parse_activation(const BuildContext& ctx, const std::string& param, const std::string& fallback) {
     std::string name = ctx.const_string(param, fallback);
@@ -25,13 +31,9 @@ Activation parse_activation(const BuildContext& ctx, const std::string& param, c
 
 void apply_activation(Activation f, float* v, int64_t n) {
     switch (f) {
-        case Activation::Sigmoid:
-            for (int64_t i = 0; i < n; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
-            break;
+        case Activation::Sigmoid: kernels::vm::sigmoid(v, v, n); break;
         case Activation::Tanh:
-        case Activation::ScaledTanh:
-            for (int64_t i = 0; i < n; ++i) v[i] = std::tanh(v[i]);
-            break;
+        case Activation::ScaledTanh: kernels::vm::tanh(v, v, n); break;
         case Activation::Relu:
             for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
             break;
@@ -93,6 +95,13 @@ void project_rows(const float* x, int64_t rows, const WeightT& w, const float* b
 
 void accumulate_product(const float* h, int64_t rows, const WeightT& w, int64_t col0, int64_t col1, float* y,
                         int64_t ldy, ThreadPool& pool) {
+    if (rows <= kGemvRows) {
+        // A few rows (batch 1 in the common case): one matrix-vector product per row. BLAS
+        // sgemm with M = 1 costs several times more in packing and dispatch than the work.
+        for (int64_t r = 0; r < rows; ++r)
+            kernels::gemv_accumulate(h + r * w.in, w.in, w.t.data() + col0, w.out, col1 - col0, y + r * ldy);
+        return;
+    }
     kernels::GemmArgs<float> g;
     g.M = rows;
     g.N = col1 - col0;

@@ -1,7 +1,8 @@
 // opencoreml ML program ops: what lstm, gru and rnn share — activation and direction parsing,
 // weights prepared once at load (transposed so projections are sums of contiguous rows, which
-// vectorise), the input projection of every time step at once, and the per-step recurrent
-// product (both through the GEMM adapter).
+// vectorise), the input projection of every time step at once (one GEMM), the per-step
+// recurrent product (a vectorised matrix-vector product for a few rows, else GEMM) and the
+// gate activations (kernels/vec_math).
 #pragma once
 
 #include <cstdint>
