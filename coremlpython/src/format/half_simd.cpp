@@ -8,6 +8,10 @@
 // check is one compare per 8 (or 4) elements. Narrowing already agrees with the scalar
 // conversion for NaN (quietened, payload truncated), but the NEON path checks anyway: its
 // result depends on FPCR.DN, which this code does not control.
+//
+// F16C conversions ignore MXCSR's flush-to-zero and denormals-are-zero bits (checked on every
+// half and on the subnormal range), so a library whose -ffast-math start-up code sets them
+// cannot change the results; their rounding comes from the immediate, not from MXCSR.
 #include "format/half_simd.hpp"
 
 #include <cstdlib>
