@@ -1,6 +1,6 @@
-// opencoreml kernels: gemv_accumulate (vec_gemv.hpp). Columns are taken in blocks of eight
-// vectors kept in registers across the whole K loop, so y is read and written once and each
-// step streams rows of B (contiguous, row-major) with eight independent FMA chains.
+// opencoreml kernels: gemv_accumulate (vec_gemv.hpp). Columns are taken in blocks of up to
+// eight vectors kept in registers across the whole K loop, so y is read and written once and
+// each step streams rows of B (contiguous, row-major) with independent FMA chains.
 #include "kernels/vec_gemv.hpp"
 
 #include "kernels/vec_simd.hpp"
@@ -19,33 +19,33 @@ struct GemvBody {
     int64_t ldb, N;
     float* y;
 
+    // Columns [j, j + NV * W): NV accumulators held in registers across the K loop.
+    template <int W, int NV>
+    OCML_VEC_INLINE void block(int64_t j) const {
+        using F = typename Vec<W>::F;
+        F acc[NV];
+        for (int v = 0; v < NV; ++v) acc[v] = load<F>(y + j + v * W);
+        const float* b = B + j;
+        for (int64_t k = 0; k < K; ++k, b += ldb) {
+            const float xk = x[k];
+            for (int v = 0; v < NV; ++v) acc[v] += xk * load<F>(b + v * W);
+        }
+        for (int v = 0; v < NV; ++v) store(y + j + v * W, acc[v]);
+    }
+
     template <int W>
     OCML_VEC_INLINE void run() const {
-        using F = typename Vec<W>::F;
-        constexpr int kBlock = 8;
         int64_t j = 0;
-        for (; j + kBlock * W <= N; j += kBlock * W) {
-            F acc[kBlock];
-            for (int v = 0; v < kBlock; ++v) acc[v] = load<F>(y + j + v * W);
-            const float* b = B + j;
-            for (int64_t k = 0; k < K; ++k, b += ldb) {
-                const float xk = x[k];
-                for (int v = 0; v < kBlock; ++v) acc[v] += xk * load<F>(b + v * W);
-            }
-            for (int v = 0; v < kBlock; ++v) store(y + j + v * W, acc[v]);
-        }
-        for (; j + W <= N; j += W) {  // the last < 8 whole vectors, one at a time
-            F acc = load<F>(y + j);
-            const float* b = B + j;
-            for (int64_t k = 0; k < K; ++k, b += ldb) acc += x[k] * load<F>(b);
-            store(y + j, acc);
-        }
-        if (j < N) {  // a partial vector: scalar, it is at most W - 1 columns
-            for (int64_t c = j; c < N; ++c) {
-                float acc = y[c];
-                for (int64_t k = 0; k < K; ++k) acc += x[k] * B[k * ldb + c];
-                y[c] = acc;
-            }
+        for (; j + 8 * W <= N; j += 8 * W) block<W, 8>(j);
+        // The rest in one block of 4, 2 and 1 vectors each at most, so narrow products (one
+        // thread's slice of a gate) still run several independent FMA chains.
+        if (j + 4 * W <= N) block<W, 4>(j), j += 4 * W;
+        if (j + 2 * W <= N) block<W, 2>(j), j += 2 * W;
+        if (j + W <= N) block<W, 1>(j), j += W;
+        for (int64_t c = j; c < N; ++c) {  // under one vector of columns
+            float acc = y[c];
+            for (int64_t k = 0; k < K; ++k) acc += x[k] * B[k * ldb + c];
+            y[c] = acc;
         }
     }
 };
