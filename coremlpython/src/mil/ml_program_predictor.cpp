@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "Model.pb.h"
+#include "mil/batch_rows.hpp"
 #include "mil/buffer_pool.hpp"
 #include "mil/executor.hpp"
 #include "mil/program.hpp"
@@ -134,6 +135,10 @@ public:
             if (info.is_state) state->tensors[name] = Tensor::zeros(info.dtype, info.shape);
         }
         return state;
+    }
+
+    std::vector<FeatureMap> run_batch(const std::vector<FeatureMap>& batch) const override {
+        return run_rows(*threads_, batch, [this](const FeatureMap& row) { return run(row, nullptr); });
     }
 
     FeatureMap run(const FeatureMap& inputs, State* state) const override {

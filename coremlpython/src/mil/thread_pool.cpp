@@ -23,6 +23,10 @@ inline void cpu_relax() {
 #endif
 }
 
+// Set while a thread runs chunks of some pool's job: a parallel_for nested inside a chunk
+// (a batch row whose ops are parallel too) then runs inline instead of waiting on a pool.
+thread_local bool tls_in_job = false;
+
 inline uint64_t pack(uint32_t generation, uint32_t chunk) { return (uint64_t(generation) << 32) | chunk; }
 
 }  // namespace
@@ -76,12 +80,15 @@ void ThreadPool::run_chunks(uint32_t generation) {
         } while (!claim_.compare_exchange_weak(claim, pack(generation, chunk + 1), std::memory_order_acq_rel));
         // The claimed chunk keeps the job alive: its fields stay valid until it is finished.
         const int64_t begin = int64_t(chunk) * job_chunk_, end = std::min(job_n_, begin + job_chunk_);
+        const bool was_in_job = tls_in_job;
+        tls_in_job = true;
         try {
             (*job_fn_)(begin, end);
         } catch (...) {
             std::lock_guard<std::mutex> lock(error_mutex_);
             if (!error_) error_ = std::current_exception();
         }
+        tls_in_job = was_in_job;
         finished_.fetch_add(1, std::memory_order_acq_rel);
     }
 }
@@ -89,9 +96,10 @@ void ThreadPool::run_chunks(uint32_t generation) {
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
     if (n <= 0) return;
     grain = std::max<int64_t>(1, grain);
-    // Inline when the work is small, the pool has no workers, or another thread's predict is
-    // already using the pool (concurrent predicts then each use their own thread).
-    if (workers_.empty() || n < 2 * grain || !call_mutex_.try_lock()) {
+    // Inline when the work is small, the pool has no workers, this thread is already running
+    // a chunk, or another thread's predict is using the pool (concurrent predicts then each
+    // use their own thread).
+    if (workers_.empty() || n < 2 * grain || tls_in_job || !call_mutex_.try_lock()) {
         fn(0, n);
         return;
     }

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "Model.pb.h"
+#include "mil/batch_rows.hpp"
 #include "mil/buffer_pool.hpp"
 #include "mil/executor.hpp"
 #include "mil/program.hpp"
@@ -53,6 +54,10 @@ public:
         const mil::ProgramSource source{&network_->writer.program(), "main", ctx.model_dir, origin_, ctx.options.num_threads,
                                         &network_->writer.constants()};
         function_ = mil::load_function(source, *threads_, pool_);
+    }
+
+    std::vector<FeatureMap> run_batch(const std::vector<FeatureMap>& batch) const override {
+        return mil::run_rows(*threads_, batch, [this](const FeatureMap& row) { return run(row, nullptr); });
     }
 
     FeatureMap run(const FeatureMap& inputs, State*) const override {
