@@ -173,3 +173,25 @@ def test_rnn_realistic_sizes(tmp_path, batch):
         seq.append(h)
     np.testing.assert_allclose(y, np.stack(seq), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(hn, h, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("affine", [False, True])
+def test_layer_norm_rows(tmp_path, dtype, affine):
+    """Rows of 133 (partial vectors at every width) far from zero: the statistics (in double)
+    must not lose precision to the offset. (x - mean is taken in float32, so results carry an
+    absolute error up to ulp(mean) / 2 / std: std stays >= 0.5 here.)"""
+    x = (RNG.standard_normal((4, 9, 133)) * RNG.uniform(0.5, 3, (4, 9, 1)) + 300).astype(dtype)
+    params = {"axes": np.int32([-1]), "epsilon": dtype(1e-5)}
+    gamma, beta = RNG.uniform(0.5, 2, 133).astype(dtype), RNG.standard_normal(133).astype(dtype)
+    if affine:
+        params.update(gamma=gamma, beta=beta)
+    got = run_op(tmp_path, "layer_norm", inputs={"x": x}, params=params)[0]
+    xd = x.astype(np.float64)
+    want = (xd - xd.mean(-1, keepdims=True)) / np.sqrt(xd.var(-1, keepdims=True) + 1e-5)
+    if affine:
+        want = want * gamma.astype(np.float64) + beta.astype(np.float64)
+    if dtype == np.float16:
+        np.testing.assert_allclose(got, want.astype(np.float16).astype(np.float64), rtol=2e-3, atol=2e-3)
+    else:
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=5e-5)

@@ -200,6 +200,19 @@ def test_softmax_rows(driver, tmp_path, isa):
 
 
 @pytest.mark.parametrize("isa", ISAS)
+def test_layer_norm_rows(driver, tmp_path, isa):
+    rng = np.random.default_rng(5)
+    rows = (rng.standard_normal((200, 37)) * rng.uniform(0.5, 4, (200, 1)) + rng.uniform(-50, 50, (200, 1)))
+    rows = rows.astype(np.float32)
+    got = run(driver, tmp_path, "layer_norm", rows.reshape(-1), isa).reshape(rows.shape)
+    r = rows.astype(np.float64)
+    i = np.arange(37)
+    want = (r - r.mean(1, keepdims=True)) / np.sqrt(r.var(1, keepdims=True) + 1e-5) * (1 + i / 37) + i / 74
+    # x - mean is taken in float32: up to ulp(mean) / 2 / std absolute, as the scalar op did.
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("isa", ISAS)
 def test_gemv_accumulate(driver, tmp_path, isa):
     K, N, ldb = 37, 75, 78
     rng = np.random.default_rng(11)

@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
         vm::exp(y.data(), y.data(), n);
     } else if (fn == "softmax") {  // rows of 37 (a width that leaves a partial vector)
         for (int64_t r = 0; r + 37 <= n; r += 37) vm::softmax_row(x.data() + r, y.data() + r, 37);
+    } else if (fn == "layer_norm") {  // rows of 37; gamma = 1 + i/37, beta = i/74
+        std::vector<float> gamma(37), beta(37);
+        for (int i = 0; i < 37; ++i) gamma[i] = 1.0f + i / 37.0f, beta[i] = i / 74.0f;
+        for (int64_t r = 0; r + 37 <= n; r += 37)
+            vm::layer_norm_row(x.data() + r, y.data() + r, 37, gamma.data(), beta.data(), 1e-5);
     } else if (fn == "gemv") {  // IN = B [K, N] (row stride N + 3), x [K], y [N]; OUT = y + x B
         const int64_t K = 37, N = 75, ldb = N + 3;
         if (n != K * ldb + K + N) return 2;

@@ -52,6 +52,10 @@ float exp_shifted_sum(const float* x, float* y, int64_t n, float shift);
 // y[i] = exp(x[i] - shift[i]) and sum[i] += y[i]: one row of a softmax down columns.
 void exp_sub_accumulate(const float* x, const float* shift, float* y, float* sum, int64_t n);
 
+// Layer normalisation of one contiguous row: y = (x - mean) / sqrt(var + eps) * gamma + beta
+// (gamma, beta may be null: ones, zeros); mean and biased variance accumulate in double.
+void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, double eps);
+
 // Name of the instruction set the functions run with on this machine ("avx512", "avx2",
 // "baseline"), for tests and profiles.
 const char* isa_name();

@@ -1,6 +1,6 @@
-// opencoreml kernels: the softmax row helpers of vec_math.hpp (maximum, exponentials and
-// their sum in one vectorised pass each), compiled per instruction set like the
-// elementwise functions.
+// opencoreml kernels: the row helpers of vec_math.hpp — softmax (maximum, exponentials and
+// their sum in one vectorised pass each) and layer normalisation — compiled per instruction
+// set like the elementwise functions.
 #include <cstring>
 #include <limits>
 
@@ -112,7 +112,74 @@ struct ExpSubAccumulateBody {
     }
 };
 
+// Sum of the lanes of a vector of doubles, pairwise.
+template <int H>
+OCML_VEC_INLINE double lane_sum_d(typename Vec<H>::D v) {
+    double lanes[H];
+    std::memcpy(lanes, &v, sizeof lanes);
+    for (int half = H / 2; half >= 1; half /= 2)
+        for (int l = 0; l < half; ++l) lanes[l] += lanes[l + half];
+    return lanes[0];
+}
+
+struct LayerNormBody {
+    const float* x;
+    float* y;
+    int64_t n;
+    const float *gamma, *beta;
+    double eps;
+    template <int W>
+    OCML_VEC_INLINE void run() const {
+        // Mean and squared deviations accumulate in double (two passes, as precise as the
+        // scalar reference), W floats a step widened into two register-sized double vectors;
+        // the normalisation itself runs in float.
+        constexpr int H = W / 2;
+        using F = typename Vec<W>::F;
+        using FH = typename Vec<H>::F;
+        using D = typename Vec<H>::D;
+        // Four accumulators (2W floats a step) keep enough independent additions in flight.
+        D s[4] = {};
+        int64_t i = 0;
+        for (; i + 2 * W <= n; i += 2 * W)
+            for (int a = 0; a < 4; ++a) s[a] += __builtin_convertvector(load<FH>(x + i + a * H), D);
+        for (; i + H <= n; i += H) s[0] += __builtin_convertvector(load<FH>(x + i), D);
+        double sum = lane_sum_d<H>((s[0] + s[1]) + (s[2] + s[3]));
+        for (; i < n; ++i) sum += x[i];
+        const double mean = sum / static_cast<double>(n);
+        D q[4] = {};
+        for (i = 0; i + 2 * W <= n; i += 2 * W)
+            for (int a = 0; a < 4; ++a) {
+                const D d = __builtin_convertvector(load<FH>(x + i + a * H), D) - mean;
+                q[a] += d * d;
+            }
+        for (; i + H <= n; i += H) {
+            const D d = __builtin_convertvector(load<FH>(x + i), D) - mean;
+            q[0] += d * d;
+        }
+        double dev = lane_sum_d<H>((q[0] + q[1]) + (q[2] + q[3]));
+        for (; i < n; ++i) dev += (x[i] - mean) * (x[i] - mean);
+        const float m = static_cast<float>(mean);
+        const float rstd = static_cast<float>(1.0 / __builtin_sqrt(dev / static_cast<double>(n) + eps));
+        for (i = 0; i + W <= n; i += W) {
+            F v = (load<F>(x + i) - m) * rstd;
+            if (gamma) v *= load<F>(gamma + i);
+            if (beta) v += load<F>(beta + i);
+            store(y + i, v);
+        }
+        for (; i < n; ++i) {
+            float v = (x[i] - m) * rstd;
+            if (gamma) v *= gamma[i];
+            if (beta) v += beta[i];
+            y[i] = v;
+        }
+    }
+};
+
 }  // namespace
+
+void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, double eps) {
+    if (n > 0) dispatch(LayerNormBody{x, y, n, gamma, beta, eps});
+}
 
 void softmax_row(const float* x, float* y, int64_t n) {
     if (n > 0) dispatch(SoftmaxBody{x, y, n});

@@ -27,6 +27,7 @@ template <int W>
 struct Vec {
     typedef float F __attribute__((vector_size(4 * W)));
     typedef int32_t I __attribute__((vector_size(4 * W)));
+    typedef double D __attribute__((vector_size(8 * W)));
 };
 
 // 0: baseline (SSE2 / NEON, 4 lanes), 1: AVX2 + FMA (8 lanes), 2: AVX-512 F/DQ/BW/VL (16

@@ -4,9 +4,9 @@
 // are permuted to the end first and the result permuted back.
 #include <cmath>
 
+#include "kernels/vec_math.hpp"
 #include "mil/ops/norm/norm_params.hpp"
 #include "mil/ops/reduce/reduce_plan.hpp"
-#include "mil/ops/reduce/row_stats.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
 #include "mil/ops/tensor/shape_helpers.hpp"
 #include "mil/ops/tensor/strided_copy.hpp"
@@ -25,18 +25,9 @@ struct Affine {
     double eps;
 };
 
-// One contiguous run of n values.
+// One contiguous run of n values (vectorised; statistics in double).
 void normalize_row(const float* x, float* y, int64_t n, const Affine& af) {
-    const double mean = row_sum(x, n) / static_cast<double>(n);
-    const double sq = row_sq_dev(x, n, mean);
-    const float m = static_cast<float>(mean);
-    const float rstd = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(n) + af.eps));
-    for (int64_t k = 0; k < n; ++k) {
-        float v = (x[k] - m) * rstd;
-        if (af.gamma) v *= af.gamma[k];
-        if (af.beta) v += af.beta[k];
-        y[k] = v;
-    }
+    kernels::vm::layer_norm_row(x, y, n, af.gamma, af.beta, af.eps);
 }
 
 // Columns [0, count) of an [n, stride] block, each normalised down its n values.
