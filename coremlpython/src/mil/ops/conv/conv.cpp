@@ -15,6 +15,7 @@
 #include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/conv_quantized_weight.hpp"
 #include "mil/ops/conv/depthwise2d.hpp"
+#include "mil/ops/conv/depthwise_f16.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/linalg/epilogue.hpp"
 #include "mil/ops/linalg/float_operand.hpp"
@@ -55,7 +56,7 @@ public:
     void run(RunContext& ctx) const override {
         const Shape& xs = ctx.input("x").shape();
         check_conv_input(ctx, xs, dims_);
-        const Tensor x = ctx.input_f32("x"), weight = weight_.get(ctx);
+        const Tensor weight = weight_.get(ctx);
         const Shape& ws = weight.shape();
         if (ws.size() != dims_ + 2) ctx.fail("weight " + shape_to_string(ws) + " must have rank " + std::to_string(dims_ + 2));
         ConvShapes s;
@@ -77,6 +78,16 @@ public:
                          " output channels");
             bias = bias_values.data<float>();
         }
+        if (s.c_in_g == 1 && groups_ > 1 && ctx.input("x").dtype() == DType::Float16 &&
+            ctx.output_dtype(0) == DType::Float16) {
+            // fp16 in and out: planes are widened and rounded one at a time (depthwise_f16.cpp).
+            DepthwiseF16Args a{s.n, s.c_in, s.c_out, s.c_out_g, s.w, static_cast<const uint16_t*>(ctx.input("x").raw()),
+                               weight.data<float>(), bias, epilogue_, nullptr};
+            a.out = static_cast<uint16_t*>(ctx.allocate_output(0, DType::Float16, out_shape).raw());
+            depthwise_f16(a, ctx.threads());
+            return;
+        }
+        const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
         fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
         if (s.c_in_g == 1 && groups_ > 1)
