@@ -152,3 +152,21 @@ def test_matrix_vector_products(tmp_path, shape_x, shape_y, tx, ty):
     a = x.T if tx else x
     bm = y.T if ty else y
     np.testing.assert_allclose(got, a.astype(np.float64) @ bm.astype(np.float64), **FP32)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize("strides,dilations,pads", [((1, 1), (1, 1), [1, 1, 1, 1]), ((2, 1), (1, 2), [0, 2, 1, 0]),
+                                                    ((2, 2), (2, 2), [3, 1, 0, 2])])
+def test_conv_wide_output_many_column_rows(tmp_path, monkeypatch, threads, strides, dilations, pads):
+    """im2col + GEMM on a wide output with many column rows, padded, strided and dilated, at
+    one and two threads (the product split over the pool)."""
+    monkeypatch.setenv("OPENCOREML_NUM_THREADS", threads)
+    x, w, b = rand(1, 64, 23, 29), rand(20, 64, 3, 3) * 0.1, rand(20)
+    p = MilProgram(opset="CoreML7")
+    y = p.op("conv", x=p.input("x", np.float32, x.shape), weight=p.const(w, blob=True), bias=p.const(b),
+             pad_type="custom", pad=i32(pads), strides=i32(strides), dilations=i32(dilations))
+    p.output(y)
+    out = p.model(tmp_path).predict({"x": x})[y]
+    ref = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), strides=list(strides),
+                   dilations=list(dilations), pads=pads)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)

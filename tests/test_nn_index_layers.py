@@ -137,6 +137,41 @@ def test_random_layers_have_the_right_distributions_and_seeds():
     np.testing.assert_allclose(np.bincount(samples.astype(int).ravel(), minlength=3) / 20000, [0.1, 0.6, 0.3], atol=0.015)
 
 
+@pytest.mark.parametrize("dist", ["normal", "uniform", "bernoulli"])
+@pytest.mark.parametrize("form", ["static", "like", "dynamic"])
+def test_every_random_layer_kind(dist, form):
+    """All nine random*{Static,Like,Dynamic} kinds: output shape from the parameter, the
+    reference input's shape or a shape input; moments of the distribution; a fixed seed
+    repeats, and another seed differs."""
+    shape = (250, 160)
+    params = {"normal": {"mean": -1.0, "stddev": 2.0}, "uniform": {"minval": 2.0, "maxval": 5.0},
+              "bernoulli": {"prob": 0.7}}[dist]
+
+    def build(seed):
+        def add(b):
+            method = getattr(b, "add_random_%s_%s" % (dist, form))
+            if form == "static":
+                method("r", "y", output_shape=shape, seed=seed, **params)
+            elif form == "like":
+                method("r", "x", "y", seed=seed, **params)
+            else:
+                method("r", ["x"], "y", seed=seed, **params)
+        return add
+
+    x = np.array(shape, np.float32) if form == "dynamic" else np.zeros(shape if form == "like" else (1,), np.float32)
+    first, again, other = (nd(build(seed), {"x": x})["y"] for seed in (5, 5, 6))
+    assert first.shape == shape
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    if dist == "normal":
+        assert abs(first.mean() + 1.0) < 0.03 and abs(first.std() - 2.0) < 0.03
+    elif dist == "uniform":
+        assert first.min() >= 2.0 and first.max() < 5.0 and abs(first.mean() - 3.5) < 0.02
+        assert abs(first.var() - 0.75) < 0.02  # (5 - 2)^2 / 12
+    else:
+        assert set(np.unique(first)) <= {0.0, 1.0} and abs(first.mean() - 0.7) < 0.01
+
+
 # ---- 3-D ------------------------------------------------------------------------------------
 
 def conv3d_ref(x, w, b, pads):
