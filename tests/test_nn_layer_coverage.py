@@ -53,9 +53,10 @@ def test_every_layer_kind_is_predicted_by_a_test(tmp_path):
     out = tmp_path / "kinds.json"
     env = dict(os.environ, OCML_KINDS_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(tmp_path), HERE, os.environ.get("PYTHONPATH", "")]))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "kind_recorder", "-p", "no:cacheprovider",
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "kind_recorder", "-p", "no:cacheprovider",
                           *files], cwd=HERE, env=env, capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # A failing test there fails in the main run too; here only a crash of the run matters.
+    assert run.returncode in (0, 1) and out.exists(), run.stdout[-3000:] + run.stderr[-3000:]
     seen = set(json.loads(out.read_text()))
     kinds = [f.name for f in NeuralNetwork_pb2.NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields]
     assert len(kinds) == 158

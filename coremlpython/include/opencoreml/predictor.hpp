@@ -102,6 +102,9 @@ using PredictorFactory = std::function<std::unique_ptr<Predictor>(const LoadCont
 void register_model_kind(int type_case, const char* kind_name, PredictorFactory factory);
 bool is_model_kind_supported(int type_case);
 
+// The MIL op types (names, sorted) this build can run in ML programs, every opset together.
+std::vector<std::string> supported_mil_ops();
+
 // Builds a Predictor for a spec; throws Error(NotImplemented) naming the model kind when no
 // factory is registered, and the factory's own errors (unsupported op or layer, ...).
 std::shared_ptr<Predictor> make_predictor(const LoadContext& context);

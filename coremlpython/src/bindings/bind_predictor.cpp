@@ -40,6 +40,8 @@ OCML_REGISTER_BINDING(30, predictor) {
              },
              py::arg("name"), py::arg("value"));
 
+    m.def("supported_mil_ops", &opencoreml::supported_mil_ops,
+          "The MIL op types this build runs in ML programs (sorted names, all opsets).");
     m.def("is_model_kind_supported", [](int type_case) { return opencoreml::is_model_kind_supported(type_case); },
           py::arg("type_case"), "True when this build can run models whose Model.Type field number is type_case.");
 

@@ -193,3 +193,15 @@ std::unique_ptr<Predictor> make_ml_program(const LoadContext& ctx) {
 OCML_REGISTER_MODEL_KIND(spec::Model::kMlProgram, "mlProgram", make_ml_program)
 
 }  // namespace opencoreml::mil
+
+namespace opencoreml {
+
+std::vector<std::string> supported_mil_ops() {
+    std::vector<std::string> names;
+    // nn_* ops are private to the neural-network front end, never valid in a saved program.
+    for (auto& name : mil::registered_ops())
+        if (name.rfind("nn_", 0) != 0) names.push_back(std::move(name));
+    return names;
+}
+
+}  // namespace opencoreml
