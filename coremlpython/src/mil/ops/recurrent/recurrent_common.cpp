@@ -127,14 +127,4 @@ void check_state(RunContext& ctx, const char* name, const Tensor& state, int64_t
                  shape_to_string(state.shape()));
 }
 
-void for_each_row(ThreadPool& pool, int64_t rows, int64_t work_per_row, const std::function<void(int64_t)>& fn) {
-    if (rows > 1 && rows * work_per_row >= 65536) {
-        pool.parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) fn(r);
-        });
-    } else {
-        for (int64_t r = 0; r < rows; ++r) fn(r);
-    }
-}
-
 }  // namespace opencoreml::mil::recurrent

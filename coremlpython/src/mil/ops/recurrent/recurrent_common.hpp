@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mil/op_api.hpp"
+#include "mil/thread_pool.hpp"
 
 namespace opencoreml::mil::recurrent {
 
@@ -47,7 +48,17 @@ void accumulate_product(const float* h, int64_t rows, const WeightT& w, int64_t 
 void check_sequence_input(RunContext& ctx, const Tensor& x, int64_t input_size);
 void check_state(RunContext& ctx, const char* name, const Tensor& state, int64_t batch, int64_t width);
 
-// Runs fn(b) for each batch row, in parallel when the per-row work is large enough.
-void for_each_row(ThreadPool& pool, int64_t rows, int64_t work_per_row, const std::function<void(int64_t)>& fn);
+// Runs fn(b) for each batch row, in parallel when the per-row work is large enough. A template
+// so the per-step call of a batch-1 recurrence neither wraps nor allocates a std::function.
+template <class Fn>
+void for_each_row(ThreadPool& pool, int64_t rows, int64_t work_per_row, const Fn& fn) {
+    if (rows > 1 && rows * work_per_row >= 65536) {
+        pool.parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) fn(r);
+        });
+    } else {
+        for (int64_t r = 0; r < rows; ++r) fn(r);
+    }
+}
 
 }  // namespace opencoreml::mil::recurrent
