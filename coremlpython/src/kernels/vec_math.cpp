@@ -13,6 +13,7 @@ namespace detail {
 namespace {
 int probe_level() {
 #if OCML_VEC_X86
+    __builtin_cpu_init();  // harmless if done; needed if we run before libgcc's constructor
     const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     int level = avx512 ? 2 : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;

@@ -1,7 +1,8 @@
 // opencoreml kernels: vectorised float32 transcendental functions over arrays (exp, log,
 // tanh, sigmoid, erf, gelu, ...) and the softmax row helpers built on them. Each function is
 // compiled for several instruction sets (AVX-512, AVX2+FMA, baseline SSE2/NEON) and picks
-// one at run time, so the build stays portable (no -march flags).
+// one at run time, so the build stays portable (no -march flags). OPENCOREML_VEC_ISA=avx2 or
+// =baseline caps the choice (for tests and comparisons).
 //
 // Accuracy, in float32 ulps of the exact result for the same float32 input (measured over
 // random and edge-case arrays on every instruction-set variant; tests/test_vec_math.py
