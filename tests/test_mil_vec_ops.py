@@ -126,15 +126,19 @@ def test_softmax_edges(tmp_path, dtype, axis):
 
 @pytest.mark.parametrize("batch", [1, 3, 6])
 @pytest.mark.parametrize("hidden", [40, 37])
-def test_lstm_realistic_sizes(tmp_path, batch, hidden):
+@pytest.mark.parametrize("peephole", ["random", "zeros", "absent"])
+def test_lstm_realistic_sizes(tmp_path, batch, hidden, peephole):
+    """Without a (non-zero) peephole the default activations run as one fused cell pass."""
     from test_mil_image_recurrent import lstm_ref, rand
     s_len, inp = 7, 19
-    dirs = [(rand(4 * hidden, inp, scale=0.3), rand(4 * hidden, hidden, scale=0.3), rand(4 * hidden),
-             rand(3 * hidden))]
-    x, h0, c0 = rand(s_len, batch, inp, scale=1), rand(batch, hidden), rand(batch, hidden)
+    peep = rand(3 * hidden) if peephole == "random" else np.zeros(3 * hidden, np.float32)
+    dirs = [(rand(4 * hidden, inp, scale=0.3), rand(4 * hidden, hidden, scale=0.3), rand(4 * hidden), peep)]
+    x, h0, c0 = rand(s_len, batch, inp, scale=1), rand(batch, hidden), rand(batch, hidden, scale=2)
+    params = dict(weight_ih=dirs[0][0], weight_hh=dirs[0][1], bias=dirs[0][2], output_sequence=True)
+    if peephole != "absent":
+        params["peephole"] = peep
     got = run_op(tmp_path, "lstm", inputs={"x": x, "initial_h": h0, "initial_c": c0}, outputs=3, opset="CoreML5",
-                 params=dict(weight_ih=dirs[0][0], weight_hh=dirs[0][1], bias=dirs[0][2], peephole=dirs[0][3],
-                             output_sequence=True))
+                 params=params)
     ref = lstm_ref(x.astype(np.float64), h0, c0, dirs, "forward", True, ("sigmoid", "tanh", "tanh"), None)
     for a, e in zip(got, ref):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)

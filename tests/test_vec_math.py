@@ -213,6 +213,21 @@ def test_layer_norm_rows(driver, tmp_path, isa):
 
 
 @pytest.mark.parametrize("isa", ISAS)
+def test_lstm_cell(driver, tmp_path, isa):
+    H = 37
+    rng = np.random.default_rng(9)
+    rec = (rng.standard_normal((50, 5 * H)) * 3).astype(np.float32)
+    got = run(driver, tmp_path, "lstm_cell", rec.reshape(-1), isa).reshape(50, 5 * H).astype(np.float64)
+    r = rec.astype(np.float64)
+    i, f, o, z, c = (r[:, k * H:(k + 1) * H] for k in range(5))
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    c_new = sig(f) * c + sig(i) * np.tanh(z)
+    h = sig(o) * np.tanh(c_new)
+    np.testing.assert_allclose(got[:, :H], h, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(got[:, H:2 * H], c_new, rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("isa", ISAS)
 def test_gemv_accumulate(driver, tmp_path, isa):
     K, N, ldb = 37, 75, 78
     rng = np.random.default_rng(11)

@@ -3,6 +3,7 @@
 // compare with a float64 numpy reference. Built by that test against the installed library;
 // OPENCOREML_VEC_ISA=avx2|baseline selects the other instruction-set variants.
 //   vec_math_check FUNCTION IN.bin OUT.bin      (prints the instruction set used)
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -53,6 +54,13 @@ int main(int argc, char** argv) {
         for (int i = 0; i < 37; ++i) gamma[i] = 1.0f + i / 37.0f, beta[i] = i / 74.0f;
         for (int64_t r = 0; r + 37 <= n; r += 37)
             vm::layer_norm_row(x.data() + r, y.data() + r, 37, gamma.data(), beta.data(), 1e-5);
+    } else if (fn == "lstm_cell") {  // records of 5H floats (H = 37): gates [4H], c [H] -> h [H], c' [H]
+        const int64_t H = 37;
+        for (int64_t r = 0; r + 5 * H <= n; r += 5 * H) {
+            std::vector<float> c(x.begin() + r + 4 * H, x.begin() + r + 5 * H);
+            vm::lstm_cell(x.data() + r, c.data(), y.data() + r, H);
+            std::copy(c.begin(), c.end(), y.begin() + r + H);
+        }
     } else if (fn == "gemv") {  // IN = B [K, N] (row stride N + 3), x [K], y [N]; OUT = y + x B
         const int64_t K = 37, N = 75, ldb = N + 3;
         if (n != K * ldb + K + N) return 2;

@@ -57,6 +57,11 @@ void exp_sub_accumulate(const float* x, const float* shift, float* y, float* sum
 // (gamma, beta may be null: ones, zeros); mean and biased variance accumulate in double.
 void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, double eps);
 
+// One LSTM step for one batch row with MIL's default activations (sigmoid gates, tanh cell
+// and output, no peephole or clip): g = pre-activations [i | f | o | z] (4H), c updated in
+// place, h = sigmoid(o) * tanh(c).
+void lstm_cell(const float* g, float* c, float* h, int64_t H);
+
 // Name of the instruction set the functions run with on this machine ("avx512", "avx2",
 // "baseline"), for tests and profiles.
 const char* isa_name();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/vec_math.hpp"
 #include "mil/op_api.hpp"
 #include "mil/ops/common/param_tensor.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
@@ -35,14 +36,18 @@ LstmWeights load_direction(const BuildContext& b, const std::string& suffix, int
     w.hh = load_weight(b, "weight_hh" + suffix, 4 * hidden, hidden);
     w.ih = load_weight(b, "weight_ih" + suffix, 4 * hidden, input);
     w.bias = load_vector(b, "bias" + suffix, 4 * hidden);
-    w.has_peephole = b.has_input("peephole" + suffix);
     w.peephole = load_vector(b, "peephole" + suffix, 3 * hidden);
+    // An all-zero peephole (converters often pass one) is no peephole: the fused cell applies.
+    w.has_peephole = std::any_of(w.peephole.begin(), w.peephole.end(), [](float v) { return v != 0.0f; });
     return w;
 }
 
 class LstmKernel : public Kernel {
 public:
-    explicit LstmKernel(LstmParams p) : p_(std::move(p)) {}
+    explicit LstmKernel(LstmParams p)
+        : p_(std::move(p)),
+          default_cell_(p_.gate_act == Activation::Sigmoid && p_.cell_act == Activation::Tanh &&
+                        p_.out_act == Activation::Tanh && !p_.clip) {}
 
     void run(RunContext& ctx) const override {
         const int64_t H = p_.hidden, G = 4 * H;
@@ -96,6 +101,10 @@ private:
     // consumed): updates h and c in place.
     void step(const LstmWeights& w, float* g, float* h, float* c) const {
         const int64_t H = p_.hidden;
+        if (default_cell_ && !w.has_peephole) {  // the common case, fused in one pass
+            kernels::vm::lstm_cell(g, c, h, H);
+            return;
+        }
         float *gi = g, *gf = g + H, *go = g + 2 * H, *gz = g + 3 * H;
         const float* peep = w.peephole.data();
         if (w.has_peephole) {
@@ -121,6 +130,7 @@ private:
     }
 
     LstmParams p_;
+    bool default_cell_;  // sigmoid / tanh / tanh without clip: kernels::vm::lstm_cell
 };
 
 std::unique_ptr<Kernel> make_lstm(const BuildContext& b) {
