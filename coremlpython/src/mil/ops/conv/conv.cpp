@@ -5,6 +5,8 @@
 //     (depthwise2d.cpp for the common 3x3/5x5/7x7 stride-1/2 kernels);
 //   - pointwise (1x1, stride 1, no padding): one GEMM per group straight on the input;
 //   - otherwise im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col.
+// With fp16 input and output, depthwise and pointwise convs work through cache-sized planes or
+// column panels (depthwise_f16.cpp, pointwise_f16.cpp) instead of full-size float32 copies.
 // Constant weights are converted to float32 once at load; their [Cout, Cin/g, *K] row-major
 // layout already is the GEMM's left-hand matrix. The bias is fused by pre-filling the output.
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "mil/ops/conv/conv_quantized_weight.hpp"
 #include "mil/ops/conv/depthwise2d.hpp"
 #include "mil/ops/conv/depthwise_f16.hpp"
+#include "mil/ops/conv/pointwise_f16.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/linalg/epilogue.hpp"
 #include "mil/ops/linalg/float_operand.hpp"
@@ -87,6 +90,14 @@ public:
             depthwise_f16(a, ctx.threads());
             return;
         }
+        if (pointwise_f16_applies(ctx, s)) {
+            // fp16 in and out, 1x1: column panels widened, multiplied and rounded in cache (pointwise_f16.cpp).
+            PointwiseF16Args a{s.n, s.groups, s.c_in_g, s.c_out_g, s.w.in_size(), static_cast<const uint16_t*>(ctx.input("x").raw()),
+                               weight.data<float>(), bias, epilogue_, nullptr};
+            a.out = static_cast<uint16_t*>(ctx.allocate_output(0, DType::Float16, out_shape).raw());
+            pointwise_f16(a, ctx.threads());
+            return;
+        }
         const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
         fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
@@ -99,6 +110,13 @@ public:
     }
 
 private:
+    static bool pointwise_f16_applies(const RunContext& ctx, const ConvShapes& s) {
+        const Window3& w = s.w;
+        return w.taps() == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 && w.before[0] == 0 && w.before[1] == 0 &&
+               w.before[2] == 0 && w.out_size() == w.in_size() && ctx.input("x").dtype() == DType::Float16 &&
+               ctx.output_dtype(0) == DType::Float16;
+    }
+
     static void depthwise(const ConvShapes& s, const float* x, const float* weight, float* out, ThreadPool& pool) {
         const int64_t planes = s.n * s.c_out, plane_work = s.w.out_size() * s.w.taps();
         const int64_t scratch = depthwise2d_scratch(s.w);

@@ -2,8 +2,8 @@
 #include "mil/ops/conv/depthwise_f16.hpp"
 
 #include <algorithm>
-#include <vector>
 
+#include "mil/ops/common/thread_floats.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/depthwise2d.hpp"
 #include "mil/thread_pool.hpp"
@@ -25,24 +25,25 @@ void depthwise_f16(const DepthwiseF16Args& a, ThreadPool& pool) {
         // Per task: one widened input plane (reused while the input channel stays the same,
         // i.e. for every output channel of a channel multiplier), one float32 output plane
         // and the padded-plane buffer of the fast loop.
-        std::vector<float> in(static_cast<size_t>(in_size)), out(static_cast<size_t>(out_size)),
-            pad(static_cast<size_t>(scratch));
+        float* in = thread_floats(kSlotDepthwiseIn, static_cast<size_t>(in_size));
+        float* out = thread_floats(kSlotDepthwiseOut, static_cast<size_t>(out_size));
+        float* pad = thread_floats(kSlotDepthwisePad, static_cast<size_t>(scratch));
         int64_t widened = -1;
         for (int64_t p = p0; p < p1; ++p) {
             const int64_t n = p / a.c_out, co = p % a.c_out, g = co / a.c_out_g;
             const int64_t plane = n * a.c_in + g;
             if (plane != widened) {
-                blob::fp16_to_fp32(a.x + plane * in_size, in.data(), static_cast<size_t>(in_size));
+                blob::fp16_to_fp32(a.x + plane * in_size, in, static_cast<size_t>(in_size));
                 widened = plane;
             }
-            std::fill(out.begin(), out.end(), a.bias ? a.bias[co] : 0.0f);
+            std::fill(out, out + out_size, a.bias ? a.bias[co] : 0.0f);
             const float* weight = a.weight + co * w.taps();
             if (scratch)
-                depthwise2d_plane(in.data(), weight, w, out.data(), pad.data());
+                depthwise2d_plane(in, weight, w, out, pad);
             else
-                depthwise_plane(in.data(), weight, w, out.data());
-            a.epilogue.apply(out.data(), out_size);
-            blob::fp32_to_fp16(out.data(), a.out + p * out_size, static_cast<size_t>(out_size));
+                depthwise_plane(in, weight, w, out);
+            a.epilogue.apply(out, out_size);
+            blob::fp32_to_fp16(out, a.out + p * out_size, static_cast<size_t>(out_size));
         }
     });
 }
