@@ -11,6 +11,9 @@ builder would serialize them) so each op can be checked against numpy.
 ``p.op`` returns the output name (or a list of names when ``outputs`` > 1). Output dtypes
 default to the first tensor input's dtype; pass ``dtypes=[...]`` to declare others.
 ``p.const(array, blob=True)`` stores the value in weights/weight.bin like a real model.
+A list-typed output (make_list, list_write, list_scatter) is declared by passing
+``list_type(dtype, elem_shape)`` in ``dtypes``; the list's name then counts as its element
+dtype for the next op's default output dtype.
 
 NOTE: as with coremltools on a Mac, a float16 output comes back from ``predict`` as a
 float32 numpy array (holding float16-rounded values): check ``out.dtype == np.float32`` and
@@ -34,6 +37,7 @@ _ARRAY_TYPES = {np.dtype(np.float32): FeatureTypes_pb2.ArrayFeatureType.FLOAT32,
                 np.dtype(np.float64): FeatureTypes_pb2.ArrayFeatureType.DOUBLE,
                 np.dtype(np.float16): FeatureTypes_pb2.ArrayFeatureType.FLOAT16,
                 np.dtype(np.int32): FeatureTypes_pb2.ArrayFeatureType.INT32}
+_MIL_TO_NUMPY = {v: k for k, v in _NUMPY_TO_MIL.items()}
 _OPSET_SPEC = {"CoreML5": 6, "CoreML6": 7, "CoreML7": 8, "CoreML8": 9}
 
 
@@ -50,6 +54,18 @@ def tensor_type(dtype, shape):
                 dim.unknown.variadic = False
             else:
                 dim.constant.size = int(d)
+    return t
+
+
+def list_type(dtype, elem_shape, length=None):
+    """A MIL list ValueType: elements of `dtype` and `elem_shape` (None for an unknown dim),
+    `length` None when not known (dynamic)."""
+    t = MIL_pb2.ValueType()
+    t.listType.type.CopyFrom(tensor_type(dtype, elem_shape))
+    if length is None:
+        t.listType.length.unknown.variadic = False
+    else:
+        t.listType.length.constant.size = int(length)
     return t
 
 
@@ -155,6 +171,11 @@ class MilProgram:
         for i in range(outputs):
             out = op.outputs.add()
             out.name = self._name(op_type + "_out")
+            if dtypes and isinstance(dtypes[i], MIL_pb2.ValueType):  # e.g. list_type(...)
+                out.type.CopyFrom(dtypes[i])
+                self.types[out.name] = _MIL_TO_NUMPY.get(dtypes[i].listType.type.tensorType.dataType)
+                names.append(out.name)
+                continue
             dtype = np.dtype(dtypes[i]) if dtypes else (first_dtype or np.dtype(np.float32))
             shape = shapes[i] if shapes else None
             out.type.CopyFrom(tensor_type(dtype, shape))

@@ -2,12 +2,16 @@
 // reduce_max, reduce_min, reduce_l1_norm, reduce_l2_norm, reduce_sum_square, reduce_log_sum
 // and reduce_log_sum_exp over `axes` (default: all) with keep_dims. fp16/fp32 inputs compute
 // in fp32 with double accumulators for sums; int32 inputs accumulate in int64 (or double for
-// mean, norms and logs) and truncate toward zero like numpy's astype(int32).
+// mean, norms and logs) and truncate toward zero like numpy's astype(int32). A float result
+// stays in double until it is stored: rounded to nearest for an fp32 output, to odd for an
+// fp16 output, so that the fp16 rounding at the op boundary is the only one that counts
+// (narrow_double.hpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
+#include "mil/ops/reduce/narrow_double.hpp"
 #include "mil/ops/reduce/reduce_plan.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
 #include "mil/ops/tensor/shape_helpers.hpp"
@@ -19,11 +23,14 @@ namespace {
 
 template <typename T> struct Wide { using type = double; };
 template <> struct Wide<int32_t> { using type = int64_t; };
+// What finish() returns: float results stay double until stored (StoreNearest / StoreOdd).
+template <typename T> struct Result { using type = double; };
+template <> struct Result<int32_t> { using type = int32_t; };
 
 template <typename T>
-T narrow(double v) {
+typename Result<T>::type narrow(double v) {
     if constexpr (std::is_same_v<T, float>) {
-        return static_cast<float>(v);
+        return v;
     } else {
         if (std::isnan(v)) return 0;
         if (v >= 2147483647.0) return std::numeric_limits<int32_t>::max();
@@ -37,12 +44,13 @@ template <typename T> struct SumOp {
     using Acc = typename Wide<T>::type;
     static Acc init() { return 0; }
     static Acc term(T x) { return static_cast<Acc>(x); }
+    using R = typename Result<T>::type;
     static void add(Acc& a, Acc t) { a += t; }
-    static T finish(Acc a, int64_t) { return static_cast<T>(a); }
+    static R finish(Acc a, int64_t) { return static_cast<R>(a); }
 };
 template <typename T> struct MeanOp : SumOp<T> {
     using Acc = typename Wide<T>::type;
-    static T finish(Acc a, int64_t n) { return narrow<T>(static_cast<double>(a) / static_cast<double>(n)); }
+    static typename Result<T>::type finish(Acc a, int64_t n) { return narrow<T>(static_cast<double>(a) / static_cast<double>(n)); }
 };
 template <typename T> struct L1Op : SumOp<T> {
     using Acc = typename Wide<T>::type;
@@ -54,18 +62,18 @@ template <typename T> struct SumSquareOp : SumOp<T> {
 };
 template <typename T> struct L2Op : SumSquareOp<T> {
     using Acc = typename Wide<T>::type;
-    static T finish(Acc a, int64_t) { return narrow<T>(std::sqrt(static_cast<double>(a))); }
+    static typename Result<T>::type finish(Acc a, int64_t) { return narrow<T>(std::sqrt(static_cast<double>(a))); }
 };
 template <typename T> struct LogSumOp : SumOp<T> {
     using Acc = typename Wide<T>::type;
-    static T finish(Acc a, int64_t) { return narrow<T>(std::log(static_cast<double>(a))); }
+    static typename Result<T>::type finish(Acc a, int64_t) { return narrow<T>(std::log(static_cast<double>(a))); }
 };
 template <typename T> struct ProdOp {
     using Acc = typename Wide<T>::type;
     static Acc init() { return 1; }
     static Acc term(T x) { return static_cast<Acc>(x); }
     static void add(Acc& a, Acc t) { a *= t; }
-    static T finish(Acc a, int64_t) { return static_cast<T>(a); }
+    static typename Result<T>::type finish(Acc a, int64_t) { return static_cast<typename Result<T>::type>(a); }
 };
 // max/min propagate NaN like numpy: once the accumulator is NaN it stays NaN.
 template <typename T> struct MaxOp {
@@ -73,14 +81,14 @@ template <typename T> struct MaxOp {
     static Acc init() { return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest(); }
     static Acc term(T x) { return x; }
     static void add(Acc& a, Acc t) { a = (t > a || t != t) ? t : a; }
-    static T finish(Acc a, int64_t) { return a; }
+    static typename Result<T>::type finish(Acc a, int64_t) { return a; }
 };
 template <typename T> struct MinOp {
     using Acc = T;
     static Acc init() { return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max(); }
     static Acc term(T x) { return x; }
     static void add(Acc& a, Acc t) { a = (t < a || t != t) ? t : a; }
-    static T finish(Acc a, int64_t) { return a; }
+    static typename Result<T>::type finish(Acc a, int64_t) { return a; }
 };
 
 constexpr int kLanes = 8;
@@ -100,8 +108,9 @@ typename Op::Acc reduce_run(const T* p, int64_t n) {
     return lanes[0];
 }
 
-template <typename T, class Op>
+template <typename T, class Op, class Store>
 void reduce_block(const T* x, T* out, const ReducePlan& p, ThreadPool& pool) {
+    const Store store;
     using Acc = typename Op::Acc;
     const int64_t r = p.reduced, inner = p.inner;
     if (inner == 1) {
@@ -115,11 +124,11 @@ void reduce_block(const T* x, T* out, const ReducePlan& p, ThreadPool& pool) {
             });
             Acc total = Op::init();
             for (Acc a : partial) Op::add(total, a);
-            out[0] = Op::finish(total, r);
+            out[0] = store(Op::finish(total, r));
             return;
         }
         pool.parallel_for(p.outer, std::max<int64_t>(1, kReduceGrain / std::max<int64_t>(1, r)), [&](int64_t b, int64_t e) {
-            for (int64_t o = b; o < e; ++o) out[o] = Op::finish(reduce_run<T, Op>(x + o * r, r), r);
+            for (int64_t o = b; o < e; ++o) out[o] = store(Op::finish(reduce_run<T, Op>(x + o * r, r), r));
         });
         return;
     }
@@ -132,14 +141,15 @@ void reduce_block(const T* x, T* out, const ReducePlan& p, ThreadPool& pool) {
                 for (int64_t i = 0; i < inner; ++i) Op::add(acc[static_cast<size_t>(i)], Op::term(row[i]));
             }
             T* dst = out + o * inner;
-            for (int64_t i = 0; i < inner; ++i) dst[i] = Op::finish(acc[static_cast<size_t>(i)], r);
+            for (int64_t i = 0; i < inner; ++i) dst[i] = store(Op::finish(acc[static_cast<size_t>(i)], r));
         }
     });
 }
 
 // log(sum(exp(x - m))) + m with m the maximum, so large inputs do not overflow.
-template <typename T>
+template <typename T, class Store>
 void log_sum_exp_block(const T* x, T* out, const ReducePlan& p, ThreadPool& pool) {
+    const Store store;
     const int64_t r = p.reduced, inner = p.inner;
     pool.parallel_for(p.outer, std::max<int64_t>(1, kReduceGrain / std::max<int64_t>(1, r * inner)), [&](int64_t b, int64_t e) {
         std::vector<double> m(static_cast<size_t>(inner)), s(static_cast<size_t>(inner));
@@ -160,7 +170,7 @@ void log_sum_exp_block(const T* x, T* out, const ReducePlan& p, ThreadPool& pool
                 }
             for (int64_t i = 0; i < inner; ++i) {
                 const double mi = m[static_cast<size_t>(i)];
-                out[o * inner + i] = narrow<T>(std::isfinite(mi) ? std::log(s[static_cast<size_t>(i)]) + mi : mi);
+                out[o * inner + i] = store(narrow<T>(std::isfinite(mi) ? std::log(s[static_cast<size_t>(i)]) + mi : mi));
             }
         }
     });
@@ -168,19 +178,19 @@ void log_sum_exp_block(const T* x, T* out, const ReducePlan& p, ThreadPool& pool
 
 enum class Reduction { Sum, Mean, Prod, Max, Min, L1, L2, SumSquare, LogSum, LogSumExp };
 
-template <typename T>
+template <typename T, class Store>
 void reduce_typed(Reduction kind, const T* x, T* out, const ReducePlan& p, ThreadPool& pool) {
     switch (kind) {
-        case Reduction::Sum: return reduce_block<T, SumOp<T>>(x, out, p, pool);
-        case Reduction::Mean: return reduce_block<T, MeanOp<T>>(x, out, p, pool);
-        case Reduction::Prod: return reduce_block<T, ProdOp<T>>(x, out, p, pool);
-        case Reduction::Max: return reduce_block<T, MaxOp<T>>(x, out, p, pool);
-        case Reduction::Min: return reduce_block<T, MinOp<T>>(x, out, p, pool);
-        case Reduction::L1: return reduce_block<T, L1Op<T>>(x, out, p, pool);
-        case Reduction::L2: return reduce_block<T, L2Op<T>>(x, out, p, pool);
-        case Reduction::SumSquare: return reduce_block<T, SumSquareOp<T>>(x, out, p, pool);
-        case Reduction::LogSum: return reduce_block<T, LogSumOp<T>>(x, out, p, pool);
-        case Reduction::LogSumExp: return log_sum_exp_block<T>(x, out, p, pool);
+        case Reduction::Sum: return reduce_block<T, SumOp<T>, Store>(x, out, p, pool);
+        case Reduction::Mean: return reduce_block<T, MeanOp<T>, Store>(x, out, p, pool);
+        case Reduction::Prod: return reduce_block<T, ProdOp<T>, Store>(x, out, p, pool);
+        case Reduction::Max: return reduce_block<T, MaxOp<T>, Store>(x, out, p, pool);
+        case Reduction::Min: return reduce_block<T, MinOp<T>, Store>(x, out, p, pool);
+        case Reduction::L1: return reduce_block<T, L1Op<T>, Store>(x, out, p, pool);
+        case Reduction::L2: return reduce_block<T, L2Op<T>, Store>(x, out, p, pool);
+        case Reduction::SumSquare: return reduce_block<T, SumSquareOp<T>, Store>(x, out, p, pool);
+        case Reduction::LogSum: return reduce_block<T, LogSumOp<T>, Store>(x, out, p, pool);
+        case Reduction::LogSumExp: return log_sum_exp_block<T, Store>(x, out, p, pool);
     }
 }
 
@@ -197,11 +207,14 @@ public:
         if (x.dtype() == DType::Int32) {
             const Tensor src = reduce_layout(ctx, x, plan);
             Tensor& out = ctx.allocate_output(0, DType::Int32, plan.out_shape);
-            reduce_typed<int32_t>(kind_, src.data<int32_t>(), out.data<int32_t>(), plan, ctx.threads());
+            reduce_typed<int32_t, StoreNearest>(kind_, src.data<int32_t>(), out.data<int32_t>(), plan, ctx.threads());
         } else if (is_floating(x.dtype())) {
             const Tensor src = reduce_layout(ctx, ctx.input_f32("x"), plan);
             F32Output out(ctx, 0, plan.out_shape);
-            reduce_typed<float>(kind_, src.data<float>(), out.data(), plan, ctx.threads());
+            if (ctx.output_dtype(0) == DType::Float16)
+                reduce_typed<float, StoreOdd>(kind_, src.data<float>(), out.data(), plan, ctx.threads());
+            else
+                reduce_typed<float, StoreNearest>(kind_, src.data<float>(), out.data(), plan, ctx.threads());
             out.commit();
         } else {
             ctx.fail(std::string("x must be fp16, fp32 or int32, got ") + dtype_name(x.dtype()));

@@ -1,6 +1,12 @@
 // opencoreml ML program ops: cumsum along an axis (default 0), inclusive or exclusive, from
 // the front or (reverse) from the back. fp16/fp32 accumulate in double and round once per
-// element; int32 accumulates in int32 (wrapping like numpy's int32 cumsum).
+// element (the running sum of fp16 values is exact in double for up to 8192 terms): stored to
+// nearest for an fp32 output, to odd for an fp16 output so that its rounding at the op
+// boundary gives the correctly rounded sum (reduce/narrow_double.hpp); int32 accumulates in
+// int32 (wrapping like numpy's int32 cumsum).
+#include <type_traits>
+
+#include "mil/ops/reduce/narrow_double.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
 #include "mil/ops/tensor/shape_helpers.hpp"
 #include "mil/thread_pool.hpp"
@@ -12,9 +18,15 @@ namespace {
 template <typename T> struct CumAcc { using type = double; };
 template <> struct CumAcc<int32_t> { using type = uint32_t; };  // unsigned: defined wrap-around
 
+template <typename T, class Store, typename Acc>
+T store_sum(Acc a) {
+    if constexpr (std::is_same_v<T, float>) return Store()(a);
+    else return static_cast<T>(a);
+}
+
 // Walks the n positions of each [n, inner] block front to back (or back to front),
 // vectorised across the inner columns.
-template <typename T>
+template <typename T, class Store>
 void cumsum_blocks(const T* x, T* y, const AxisSplit& s, bool exclusive, bool reverse, ThreadPool& pool) {
     using Acc = typename CumAcc<T>::type;
     const int64_t n = s.n, inner = s.inner;
@@ -29,11 +41,11 @@ void cumsum_blocks(const T* x, T* y, const AxisSplit& s, bool exclusive, bool re
                 for (int64_t i = 0; i < inner; ++i) {
                     Acc& a = acc[static_cast<size_t>(i)];
                     if (exclusive) {
-                        yr[i] = static_cast<T>(a);
+                        yr[i] = store_sum<T, Store>(a);
                         a += static_cast<Acc>(xr[i]);
                     } else {
                         a += static_cast<Acc>(xr[i]);
-                        yr[i] = static_cast<T>(a);
+                        yr[i] = store_sum<T, Store>(a);
                     }
                 }
             }
@@ -49,11 +61,14 @@ std::unique_ptr<Kernel> make_cumsum(const BuildContext& b) {
         const AxisSplit s = split_at_axis(x.shape(), normalize_axis(ctx, axis, x.rank()));
         if (x.dtype() == DType::Int32) {
             Tensor& out = ctx.allocate_output(0, DType::Int32, x.shape());
-            cumsum_blocks(x.data<int32_t>(), out.data<int32_t>(), s, exclusive, reverse, ctx.threads());
+            cumsum_blocks<int32_t, StoreNearest>(x.data<int32_t>(), out.data<int32_t>(), s, exclusive, reverse, ctx.threads());
         } else if (is_floating(x.dtype())) {
             const Tensor x32 = ctx.input_f32("x");
             F32Output out(ctx, 0, x.shape());
-            cumsum_blocks(x32.data<float>(), out.data(), s, exclusive, reverse, ctx.threads());
+            if (ctx.output_dtype(0) == DType::Float16)
+                cumsum_blocks<float, StoreOdd>(x32.data<float>(), out.data(), s, exclusive, reverse, ctx.threads());
+            else
+                cumsum_blocks<float, StoreNearest>(x32.data<float>(), out.data(), s, exclusive, reverse, ctx.threads());
             out.commit();
         } else {
             ctx.fail(std::string("x must be fp16, fp32 or int32, got ") + dtype_name(x.dtype()));
