@@ -135,33 +135,34 @@ def glm_regressor_spec(weights, offsets, transform, targets_as_array):
     return spec
 
 
-@pytest.mark.parametrize("transform", ["NoTransform", "Logit", "Probit"])
-def test_glm_regressor_single_target(transform):
-    rng = np.random.default_rng(1)
-    w = rng.normal(size=(1, 5))
-    b = rng.normal(size=1)
-    model = ct.models.MLModel(glm_regressor_spec(w, b, transform, targets_as_array=False))
+def check_glm_regressor(transform, seed, targets, targets_as_array):
+    """Ten random rows through a GLM regressor of ``targets`` targets: a double (one target,
+    scalar output) or a float64 array of ``targets`` values."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(targets, 5))
+    b = rng.normal(size=targets)
+    model = ct.models.MLModel(glm_regressor_spec(w, b, transform, targets_as_array=targets_as_array))
     for _ in range(10):
         a, arr, c = float(rng.normal()), rng.normal(size=3), int(rng.integers(-3, 4))
         row = np.concatenate([[a], arr, [c]])
-        expected = REF_LINKS[transform](w @ row + b)[0]
-        out = model.predict({"a": a, "b": arr, "c": c})
-        assert isinstance(out["prediction"], float)
-        np.testing.assert_allclose(out["prediction"], expected, rtol=RTOL, atol=ATOL)
+        expected = REF_LINKS[transform](w @ row + b)
+        out = model.predict({"a": a, "b": arr, "c": c})["prediction"]
+        if targets_as_array:
+            assert out.shape == (targets,) and out.dtype == np.float64
+        else:
+            assert isinstance(out, float)
+            expected = expected[0]
+        np.testing.assert_allclose(out, expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("transform", ["NoTransform", "Logit", "Probit"])
+def test_glm_regressor_single_target(transform):
+    check_glm_regressor(transform, seed=1, targets=1, targets_as_array=False)
 
 
 @pytest.mark.parametrize("transform", ["NoTransform", "Logit", "Probit"])
 def test_glm_regressor_multi_target(transform):
-    rng = np.random.default_rng(2)
-    w = rng.normal(size=(3, 5))
-    b = rng.normal(size=3)
-    model = ct.models.MLModel(glm_regressor_spec(w, b, transform, targets_as_array=True))
-    for _ in range(10):
-        a, arr, c = float(rng.normal()), rng.normal(size=3), int(rng.integers(-3, 4))
-        row = np.concatenate([[a], arr, [c]])
-        out = model.predict({"a": a, "b": arr, "c": c})["prediction"]
-        assert out.shape == (3,) and out.dtype == np.float64
-        np.testing.assert_allclose(out, REF_LINKS[transform](w @ row + b), rtol=RTOL, atol=ATOL)
+    check_glm_regressor(transform, seed=2, targets=3, targets_as_array=True)
 
 
 def test_glm_regressor_multi_target_needs_array_output():

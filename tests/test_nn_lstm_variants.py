@@ -7,11 +7,7 @@ import numpy as np
 import pytest
 
 from nn_runner import check, nn_model, rand
-
-S, BATCH, I, H = 5, 2, 3, 4
-X = rand(S, BATCH, I, 1, 1, seed=1, low=-2, high=2)
-H0 = rand(1, BATCH, H, 1, 1, seed=2)
-C0 = rand(1, BATCH, H, 1, 1, seed=3)
+from nn_sequences import BATCH, C0, H, H0, I, S, X, as_blob, gates, seq, state
 
 ACTIVATIONS = {  # name -> (field, alpha, beta, numpy function)
     "sigmoid": ("sigmoid", None, None, lambda x, a, b: 1 / (1 + np.exp(-x))),
@@ -69,22 +65,6 @@ def ref_lstm(x, w_x, w_h, b, h0, c0, acts=("sigmoid", "tanh", "tanh"), coupled=F
     return np.stack(ys), h, c
 
 
-def gates(n, rows, cols, seed):
-    return [rand(rows, cols, seed=seed + k) if cols else rand(rows, seed=seed + k) for k in range(n)]
-
-
-def seq(x):
-    return x[..., 0, 0].astype(np.float64)
-
-
-def state(v):
-    return v[0, :, :, 0, 0].astype(np.float64)
-
-
-def blob(y):
-    return y[..., None, None]
-
-
 W = dict(wx=gates(4, H, I, 40), wh=gates(4, H, H, 50), b=gates(4, H, 0, 60))
 WB = dict(wx=gates(4, H, I, 90), wh=gates(4, H, H, 100), b=gates(4, H, 0, 110))
 
@@ -106,7 +86,7 @@ def test_coupled_input_and_forget_gate(peep, reverse):
     acts = ("sigmoid", "tanh", "tanh")
     out = uni_model(acts, True, peep=p, reverse=reverse).predict({"x": X, "h0": H0, "c0": C0})
     ys, h, c = ref_lstm(seq(X), W["wx"], W["wh"], W["b"], state(H0), state(C0), acts, coupled=True, peep=p, reverse=reverse)
-    check(out["y"], blob(ys))
+    check(out["y"], as_blob(ys))
     check(out["h"], h[None, ..., None, None])
     check(out["c"], c[None, ..., None, None])
 
@@ -121,7 +101,7 @@ def test_coupled_input_and_forget_gate(peep, reverse):
 def test_nn_activations_outside_mils_set(acts, coupled):
     out = uni_model(acts, coupled, output_all=False, clip=3.0).predict({"x": X, "h0": H0, "c0": C0})
     ys, h, c = ref_lstm(seq(X), W["wx"], W["wh"], W["b"], state(H0), state(C0), acts, coupled=coupled, clip=3.0)
-    check(out["y"], blob(ys[-1:]))
+    check(out["y"], as_blob(ys[-1:]))
     check(out["c"], c[None, ..., None, None])
 
 
@@ -146,7 +126,7 @@ def test_bidirectional_coupled_and_mixed_activations(output_all, back_acts):
     # Each step's backward half is the backward LSTM's output at that input position; without
     # the sequence, the final states side by side.
     y = np.concatenate([yf, yb[::-1]], axis=-1) if output_all else np.concatenate([hf, hb], axis=-1)[None]
-    check(outs["y"], blob(y))
+    check(outs["y"], as_blob(y))
     for name, ref in zip(names[1:], (hf, cf, hb, cb)):
         check(outs[name], ref[None, ..., None, None])
 
@@ -182,7 +162,7 @@ def test_per_unit_activations(coupled):
     out = nn_model(build, {"x": X, "h0": H0, "c0": C0}, outputs=("y", "h", "c"), rank5=False).predict({"x": X, "h0": H0, "c0": C0})
     ys, h, c = ref_lstm(seq(X), W["wx"], W["wh"], W["b"], state(H0), state(C0), ("sigmoid", "prelu", "parametric_softplus"),
                         coupled=coupled)
-    check(out["y"], blob(ys))
+    check(out["y"], as_blob(ys))
     check(out["c"], c[None, ..., None, None])
 
 
@@ -212,7 +192,7 @@ def test_builder_activations_without_parameters_take_mils_defaults():
             assert spec_acts[0].sigmoidHard.alpha == 0 and spec_acts[0].sigmoidHard.beta == 0
             out = model.predict({"x": X, "h0": H0, "c0": C0})
             ys, h, c = ref_lstm(seq(X), W["wx"], W["wh"], W["b"], state(H0), state(C0), refs, coupled=coupled)
-            check(out["y"], blob(ys))
+            check(out["y"], as_blob(ys))
             check(out["c"], c[None, ..., None, None])
 
 
@@ -232,5 +212,5 @@ def test_gru_with_the_builders_default_hard_sigmoid():
         o = np.tanh(xt @ wx[2].T + (r * h) @ wh[2].T + b[2])
         h = (1 - z) * o + z * h
         ys.append(h)
-    check(out["y"], blob(np.stack(ys)))
+    check(out["y"], as_blob(np.stack(ys)))
     check(out["h"], h[None, ..., None, None])

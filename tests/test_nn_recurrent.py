@@ -7,28 +7,7 @@ import pytest
 
 from nn_references import gru, lstm, simple_rnn
 from nn_runner import check, nn_predict, rand
-
-S, BATCH, I, H = 5, 2, 3, 4
-X = rand(S, BATCH, I, 1, 1, seed=1, low=-2, high=2)
-H0 = rand(1, BATCH, H, 1, 1, seed=2)
-C0 = rand(1, BATCH, H, 1, 1, seed=3)
-
-
-def gates(n, rows, cols, seed):
-    return [rand(rows, cols, seed=seed + k) if cols else rand(rows, seed=seed + k) for k in range(n)]
-
-
-def seq(x):
-    return x[..., 0, 0].astype(np.float64)
-
-
-def state(v):
-    return v[0, :, :, 0, 0].astype(np.float64)
-
-
-def as_blob(y):
-    return y[..., None, None]
-
+from nn_sequences import BATCH, C0, H, H0, I, X, as_blob, gates, seq, state
 
 def test_simple_recurrent():
     wx, wh, b = rand(H, I, seed=4), rand(H, H, seed=5), rand(H, seed=6)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from nn_runner import check, nn_model
-from test_nn_lstm_variants import BATCH, H, H0, I, X, act_fn, blob, gates, seq, set_activation, set_per_unit, state
+from nn_sequences import BATCH, H, H0, I, X, as_blob, gates, seq, state
+from test_nn_lstm_variants import act_fn, set_activation, set_per_unit
 
 
 def ref_gru(x, wx, wh, b, h0, acts, reverse=False):
@@ -44,7 +45,7 @@ def test_gru(acts, reverse, output_all):
 
     out = nn_model(build, {"x": X, "h0": H0}, outputs=("y", "h"), rank5=False).predict({"x": X, "h0": H0})
     ys, h = ref_gru(seq(X), wx, wh, b, state(H0), acts, reverse)
-    check(out["y"], blob(ys if output_all else ys[-1:]))
+    check(out["y"], as_blob(ys if output_all else ys[-1:]))
     check(out["h"], h[None, ..., None, None])
 
 
@@ -60,7 +61,7 @@ def test_simple_recurrent(act, reverse):
 
     out = nn_model(build, {"x": X, "h0": H0}, outputs=("y", "h"), rank5=False).predict({"x": X, "h0": H0})
     ys, h = ref_rnn(seq(X), wx, wh, b, state(H0), act, reverse)
-    check(out["y"], blob(ys))
+    check(out["y"], as_blob(ys))
     check(out["h"], h[None, ..., None, None])
 
 
@@ -73,7 +74,7 @@ def test_gru_without_initial_state_and_per_unit_activation():
 
     out = nn_model(build, {"x": X}, rank5=False).predict({"x": X})["y"]
     ys, _ = ref_gru(seq(X), wx, wh, b, np.zeros((BATCH, H)), ("default_hard_sigmoid", "prelu"))
-    check(out, blob(ys))
+    check(out, as_blob(ys))
 
 
 def test_simple_recurrent_parametric_softplus():
@@ -85,4 +86,4 @@ def test_simple_recurrent_parametric_softplus():
 
     out = nn_model(build, {"x": X, "h0": H0}, outputs=("y", "h"), rank5=False).predict({"x": X, "h0": H0})
     ys, h = ref_rnn(seq(X), wx, wh, b, state(H0), "parametric_softplus")
-    check(out["y"], blob(ys))
+    check(out["y"], as_blob(ys))

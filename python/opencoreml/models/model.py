@@ -13,6 +13,7 @@ from .._errors import InvalidArgumentError
 from ._feature_description import FeatureDescription
 from ._feature_io import convert_outputs, prepare_inputs
 from ._model_io import _MLPACKAGE_EXTENSION, _MLMODEL_EXTENSION, as_spec, load_model_file
+from ._spec_property import spec_field_property
 from .. import _core
 
 _MLMODEL_FULL_PRECISION = "float32"
@@ -227,37 +228,10 @@ class MLModel:
         return spec
 
     # -- metadata -----------------------------------------------------------------------
-    @property
-    def short_description(self):
-        return self._spec.description.metadata.shortDescription
-
-    @short_description.setter
-    def short_description(self, value):
-        self._spec.description.metadata.shortDescription = value
-
-    @property
-    def author(self):
-        return self._spec.description.metadata.author
-
-    @author.setter
-    def author(self, value):
-        self._spec.description.metadata.author = value
-
-    @property
-    def license(self):
-        return self._spec.description.metadata.license
-
-    @license.setter
-    def license(self, value):
-        self._spec.description.metadata.license = value
-
-    @property
-    def version(self):
-        return self._spec.description.metadata.versionString
-
-    @version.setter
-    def version(self, value):
-        self._spec.description.metadata.versionString = value
+    short_description = spec_field_property("_spec", "description.metadata.shortDescription")
+    author = spec_field_property("_spec", "description.metadata.author")
+    license = spec_field_property("_spec", "description.metadata.license")
+    version = spec_field_property("_spec", "description.metadata.versionString")
 
     @property
     def user_defined_metadata(self):

@@ -7,6 +7,7 @@ from ... import _MINIMUM_NEAREST_NEIGHBORS_SPEC_VERSION
 from ...proto import FeatureTypes_pb2 as _FeatureTypes_pb2
 from ...proto import Model_pb2 as _Model_pb2
 from .. import datatypes as _datatypes
+from .._spec_property import spec_field_property
 
 
 class KNearestNeighborsClassifierBuilder:
@@ -79,23 +80,21 @@ class KNearestNeighborsClassifierBuilder:
         label_training.name = output_name
 
         if self._is_valid_text_type(default_class_label):
-            label_output.type.stringType.SetInParent()
-            label_training.type.stringType.SetInParent()
-            probs_output.type.dictionaryType.stringKeyType.SetInParent()
-            knn.stringClassLabels.SetInParent()
-            knn.defaultStringLabel = default_class_label
+            label_type, default_field, default_label = "string", "defaultStringLabel", default_class_label
         elif self._is_valid_number_type(default_class_label):
-            label_output.type.int64Type.SetInParent()
-            label_training.type.int64Type.SetInParent()
-            probs_output.type.dictionaryType.int64KeyType.SetInParent()
-            knn.int64ClassLabels.SetInParent()
-            knn.defaultInt64Label = int(default_class_label)
+            label_type, default_field, default_label = "int64", "defaultInt64Label", int(default_class_label)
         else:
             raise TypeError(
                 "default_class_label type ({}) is invalid. Must be either string or int64".format(
                     type(default_class_label)
                 )
             )
+        # The labels' type names the fields: stringType / int64Type, stringKeyType / int64KeyType, ...
+        getattr(label_output.type, label_type + "Type").SetInParent()
+        getattr(label_training.type, label_type + "Type").SetInParent()
+        getattr(probs_output.type.dictionaryType, label_type + "KeyType").SetInParent()
+        getattr(knn, label_type + "ClassLabels").SetInParent()
+        setattr(knn, default_field, default_label)
         description.predictedFeatureName = label_output.name
         description.predictedProbabilitiesName = probs_output.name
 
@@ -111,37 +110,10 @@ class KNearestNeighborsClassifierBuilder:
 
     # --- metadata -----------------------------------------------------------------------
 
-    @property
-    def author(self):
-        return self.spec.description.metadata.author
-
-    @author.setter
-    def author(self, author):
-        self.spec.description.metadata.author = author
-
-    @property
-    def license(self):
-        return self.spec.description.metadata.license
-
-    @license.setter
-    def license(self, license):
-        self.spec.description.metadata.license = license
-
-    @property
-    def description(self):
-        return self.spec.description.metadata.shortDescription
-
-    @description.setter
-    def description(self, description):
-        self.spec.description.metadata.shortDescription = description
-
-    @property
-    def is_updatable(self):
-        return self.spec.isUpdatable
-
-    @is_updatable.setter
-    def is_updatable(self, is_updatable):
-        self.spec.isUpdatable = is_updatable
+    author = spec_field_property("spec", "description.metadata.author")
+    license = spec_field_property("spec", "description.metadata.license")
+    description = spec_field_property("spec", "description.metadata.shortDescription")
+    is_updatable = spec_field_property("spec", "isUpdatable")
 
     # --- weighting, index, dimensions ----------------------------------------------------
 

@@ -82,26 +82,23 @@ class InspectionMethods:
         """Print the model's outputs, last first."""
         _print_features(self.spec.description.output)
 
-    def _typed_layer(self, layer_name, kind, article):
+    def _print_layer_fields(self, layer_name, kind, article, fields):
+        """Print ``fields`` of the ``kind`` layer ``layer_name`` (nothing without a spec)."""
+        if self.spec is None:
+            return
         if layer_name not in self.layer_specs:
             raise ValueError("Layer %s does not exist." % layer_name)
         layer = self.layer_specs[layer_name]
         if layer.WhichOneof("layer") != kind:
             raise ValueError("Layer %s is not %s %s layer." % (layer_name, article, kind))
-        return getattr(layer, kind)
+        params = getattr(layer, kind)
+        for field in fields:
+            print("{}: {}".format(field, getattr(params, field)))
 
     def inspect_conv_channels(self, layer_name):
         """Print the output and kernel channel counts of a convolution layer."""
-        if self.spec is None:
-            return
-        conv = self._typed_layer(layer_name, "convolution", "a")
-        print("outputChannels: {}".format(conv.outputChannels))
-        print("kernelChannels: {}".format(conv.kernelChannels))
+        self._print_layer_fields(layer_name, "convolution", "a", ("outputChannels", "kernelChannels"))
 
     def inspect_innerproduct_channels(self, layer_name):
         """Print the input and output channel counts of an inner product layer."""
-        if self.spec is None:
-            return
-        inner = self._typed_layer(layer_name, "innerProduct", "an")
-        print("inputChannels: {}".format(inner.inputChannels))
-        print("outputChannels: {}".format(inner.outputChannels))
+        self._print_layer_fields(layer_name, "innerProduct", "an", ("inputChannels", "outputChannels"))

@@ -3,7 +3,7 @@ channel: inner product, batched matrix multiply, embeddings, batch and layer
 normalisation, scale, bias and constants."""
 import numpy as _np
 
-from ._weights import QuantizedWeights, floats, is_quantized, set_floats
+from ._weights import QuantizedWeights, fill_weights, floats, is_quantized, set_floats
 
 
 def _check_count(layer_name, what, values, expected):
@@ -14,11 +14,25 @@ def _check_count(layer_name, what, values, expected):
         )
 
 
-def _quantized(W, output_channels, count, quantization_type, nbits, quant_scale, quant_bias,
-               quant_lut, int8=False):
-    weights = QuantizedWeights(W, quantization_type, nbits, quant_scale, quant_bias, quant_lut, int8)
-    weights.validate(output_channels, count)
-    return weights
+def _checked_weights(layer_name, W, output_channels, count, is_quantized_weight, quantization_type, nbits,
+                     quant_scale, quant_bias, quant_lut, int8=False):
+    """``W`` as validated ``QuantizedWeights`` when it is quantized (flagged, given as bytes,
+    or ``int8`` dynamic quantization), else ``W`` itself once it holds ``count`` floats."""
+    if is_quantized(W, is_quantized_weight) or int8:
+        weights = QuantizedWeights(W, quantization_type, nbits, quant_scale, quant_bias, quant_lut, int8)
+        weights.validate(output_channels, count)
+        return weights
+    _check_count(layer_name, "W", W, count)
+    return W
+
+
+def _set_weights_and_bias(params, weights, b, has_bias):
+    """``hasBias``, ``weights`` (from ``_checked_weights``) and, with ``has_bias``, ``bias``
+    of a weighted layer's ``params``."""
+    params.hasBias = has_bias
+    fill_weights(params.weights, weights)
+    if has_bias:
+        set_floats(params.bias, b)
 
 
 class DenseLayers:
@@ -48,13 +62,9 @@ class DenseLayers:
         (``quant_lut`` of 2**nbits values); ``int_8_dynamic_quantize`` takes signed 8-bit
         weights with one ``quant_scale`` and runs the product in int8.
         """
-        count = input_channels * output_channels
-        quantized = None
-        if is_quantized(W, is_quantized_weight) or int_8_dynamic_quantize:
-            quantized = _quantized(W, output_channels, count, quantization_type, nbits,
-                                   quant_scale, quant_bias, quant_lut, int_8_dynamic_quantize)
-        else:
-            _check_count(name, "W", W, count)
+        weights = _checked_weights(name, W, output_channels, input_channels * output_channels,
+                                   is_quantized_weight, quantization_type, nbits, quant_scale, quant_bias,
+                                   quant_lut, int_8_dynamic_quantize)
         if has_bias:
             _check_count(name, "b", b, output_channels)
 
@@ -62,14 +72,8 @@ class DenseLayers:
         params = layer.innerProduct
         params.inputChannels = input_channels
         params.outputChannels = output_channels
-        params.hasBias = has_bias
         params.int8DynamicQuantize = int_8_dynamic_quantize
-        if quantized is not None:
-            quantized.fill(params.weights)
-        else:
-            set_floats(params.weights, W)
-        if has_bias:
-            set_floats(params.bias, b)
+        _set_weights_and_bias(params, weights, b, has_bias)
         return layer
 
     def add_batched_mat_mul(
@@ -99,16 +103,16 @@ class DenseLayers:
             raise ValueError("batched_mat_mul: Weight and/or bias are ignored when there are two inputs")
         if W is None and len(input_names) == 1:
             raise ValueError("batched_mat_mul: Weight parameter must be provided when there is one input")
-        quantized = None
+        weights = None
         if len(input_names) == 1:
             rows, columns = weight_matrix_rows, weight_matrix_columns
-            if is_quantized(W, is_quantized_weight) or int_8_dynamic_quantize:
-                quantized = _quantized(W, columns, rows * columns, quantization_type, nbits,
-                                       quant_scale, quant_bias, quant_lut, int_8_dynamic_quantize)
-                # The spec stores the matrix transposed: (columns, rows).
-                quantized = quantized.reordered((rows, columns), (1, 0))
+            weights = _checked_weights(name, W, columns, rows * columns, is_quantized_weight, quantization_type,
+                                       nbits, quant_scale, quant_bias, quant_lut, int_8_dynamic_quantize)
+            # The spec stores the matrix transposed: (columns, rows).
+            if isinstance(weights, QuantizedWeights):
+                weights = weights.reordered((rows, columns), (1, 0))
             else:
-                _check_count(name, "W", W, rows * columns)
+                weights = _np.asarray(W).reshape(rows, columns).T
             if bias is not None:
                 _check_count(name, "bias", bias, columns)
 
@@ -121,14 +125,7 @@ class DenseLayers:
         if len(input_names) == 1:
             params.weightMatrixFirstDimension = weight_matrix_rows
             params.weightMatrixSecondDimension = weight_matrix_columns
-            params.hasBias = bias is not None
-            if quantized is not None:
-                quantized.fill(params.weights)
-            else:
-                W = _np.asarray(W).reshape(weight_matrix_rows, weight_matrix_columns)
-                set_floats(params.weights, W.T)
-            if bias is not None:
-                set_floats(params.bias, bias)
+            _set_weights_and_bias(params, weights, bias, bias is not None)
         return layer
 
     def add_embedding(
@@ -151,24 +148,13 @@ class DenseLayers:
         """Embedding lookup of indices in [0, input_dim): ``W`` has shape
         (output_channels, input_dim), ``b`` (output_channels,). Quantized ``W`` as in
         ``add_inner_product``."""
-        count = input_dim * output_channels
-        quantized = None
-        if is_quantized(W, is_quantized_weight):
-            quantized = _quantized(W, output_channels, count, quantization_type, nbits,
-                                   quant_scale, quant_bias, quant_lut)
-        else:
-            _check_count(name, "W", W, count)
+        weights = _checked_weights(name, W, output_channels, input_dim * output_channels, is_quantized_weight,
+                                   quantization_type, nbits, quant_scale, quant_bias, quant_lut)
         layer = self._add_generic_layer(name, [input_name], [output_name])
         params = layer.embedding
         params.inputDim = input_dim
         params.outputChannels = output_channels
-        params.hasBias = has_bias
-        if quantized is not None:
-            quantized.fill(params.weights)
-        else:
-            set_floats(params.weights, W)
-        if has_bias:
-            set_floats(params.bias, b)
+        _set_weights_and_bias(params, weights, b, has_bias)
         return layer
 
     def add_embedding_nd(
@@ -189,24 +175,13 @@ class DenseLayers:
     ):
         """Rank-N embedding lookup: ``W`` has shape (embedding_size, vocab_size), optional
         ``b`` (embedding_size,). Quantized ``W`` as in ``add_inner_product``."""
-        count = vocab_size * embedding_size
-        quantized = None
-        if is_quantized(W, is_quantized_weight):
-            quantized = _quantized(W, embedding_size, count, quantization_type, nbits,
-                                   quant_scale, quant_bias, quant_lut)
-        else:
-            _check_count(name, "W", W, count)
+        weights = _checked_weights(name, W, embedding_size, vocab_size * embedding_size, is_quantized_weight,
+                                   quantization_type, nbits, quant_scale, quant_bias, quant_lut)
         layer = self._add_generic_layer(name, [input_name], [output_name])
         params = layer.embeddingND
         params.vocabSize = vocab_size
         params.embeddingSize = embedding_size
-        params.hasBias = b is not None
-        if quantized is not None:
-            quantized.fill(params.weights)
-        else:
-            set_floats(params.weights, W)
-        if b is not None:
-            set_floats(params.bias, b)
+        _set_weights_and_bias(params, weights, b, b is not None)
         return layer
 
     def add_batchnorm(

@@ -11,6 +11,17 @@ def _scatter_mode(mode, what):
     return enum_value(_NN.ScatterMode, "SCATTER_%s" % (mode,), error)
 
 
+def _scatter_layer(builder, field, what, name, input_names, output_name, axis, mode):
+    """A scatter layer ``field`` ("scatter" or "scatterAlongAxis") along ``axis``."""
+    value = _scatter_mode(mode, what)
+    layer = builder._add_generic_layer(name, input_names, [output_name])
+    params = getattr(layer, field)
+    params.SetInParent()
+    params.axis = axis
+    params.mode = value
+    return layer
+
+
 class IndexingLayers:
     def add_gather(self, name, input_names, output_name, axis=0):
         """Gather slices of the first input along ``axis`` at the indices of the second."""
@@ -24,12 +35,7 @@ class IndexingLayers:
         """Scatter the updates (third input) into the first input along ``axis`` at the
         indices of the second; ``mode`` "UPDATE", "ADD", "SUB", "MUL", "DIV", "MAX" or
         "MIN" combines them with the existing values."""
-        value = _scatter_mode(mode, "Scatter")
-        layer = self._add_generic_layer(name, input_names, [output_name])
-        layer.scatter.SetInParent()
-        layer.scatter.axis = axis
-        layer.scatter.mode = value
-        return layer
+        return _scatter_layer(self, "scatter", "Scatter", name, input_names, output_name, axis, mode)
 
     def add_gather_along_axis(self, name, input_names, output_name, axis=0):
         """Gather single elements along ``axis``, indices having the output's shape."""
@@ -41,12 +47,8 @@ class IndexingLayers:
 
     def add_scatter_along_axis(self, name, input_names, output_name, axis=0, mode="UPDATE"):
         """Scatter single elements along ``axis`` (modes as in ``add_scatter``)."""
-        value = _scatter_mode(mode, "scatter_along_axis")
-        layer = self._add_generic_layer(name, input_names, [output_name])
-        layer.scatterAlongAxis.SetInParent()
-        layer.scatterAlongAxis.axis = axis
-        layer.scatterAlongAxis.mode = value
-        return layer
+        return _scatter_layer(self, "scatterAlongAxis", "scatter_along_axis", name, input_names, output_name, axis,
+                              mode)
 
     def add_gather_nd(self, name, input_names, output_name):
         """Gather the slices addressed by the index tuples in the second input's last axis."""

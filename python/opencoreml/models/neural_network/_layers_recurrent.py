@@ -45,18 +45,24 @@ def _check_gate_lists(layer_name, gates, **lists):
             )
 
 
-def _fill_lstm_weights(weights, W_h, W_x, b, peep):
+def _fill_gate_weights(weights, gates, W_h, W_x, b, peep=None, peep_gates=()):
     """Gate matrices ``W_x`` (input) and ``W_h`` (recursion), biases ``b`` and peepholes
-    ``peep``, each listed in the order input, forget, output, cell gate."""
-    for gate, recursion, matrix in zip(_LSTM_GATES, W_h, W_x):
+    ``peep``, listed in the order of ``gates`` (``peep_gates``), into the fields
+    <gate>WeightMatrix, <gate>RecursionMatrix, <gate>BiasVector and <gate>PeepholeVector."""
+    for gate, recursion, matrix in zip(gates, W_h, W_x):
         set_floats(getattr(weights, gate + "WeightMatrix"), matrix)
         set_floats(getattr(weights, gate + "RecursionMatrix"), recursion)
     if b is not None:
-        for gate, bias in zip(_LSTM_GATES, b):
+        for gate, bias in zip(gates, b):
             set_floats(getattr(weights, gate + "BiasVector"), bias)
     if peep is not None:
-        for gate, vector in zip(_LSTM_PEEPHOLES, peep):
+        for gate, vector in zip(peep_gates, peep):
             set_floats(getattr(weights, gate + "PeepholeVector"), vector)
+
+
+def _fill_lstm_weights(weights, W_h, W_x, b, peep):
+    """LSTM gate lists in the order input, forget, output, cell gate."""
+    _fill_gate_weights(weights, _LSTM_GATES, W_h, W_x, b, peep, _LSTM_PEEPHOLES)
 
 
 def _set_lstm_params(params, b, peep, output_all, forget_bias, coupled_input_forget_gate, cell_clip_threshold):
@@ -130,13 +136,7 @@ class RecurrentLayers:
         params.sequenceOutput = output_all
         params.reverseInput = reverse_input
         _add_activations(params.activations, activations)
-        gates = ("updateGate", "resetGate", "outputGate")
-        for gate, recursion, matrix in zip(gates, W_h, W_x):
-            set_floats(getattr(params, gate + "WeightMatrix"), matrix)
-            set_floats(getattr(params, gate + "RecursionMatrix"), recursion)
-        if b is not None:
-            for gate, bias in zip(gates, b):
-                set_floats(getattr(params, gate + "BiasVector"), bias)
+        _fill_gate_weights(params, ("updateGate", "resetGate", "outputGate"), W_h, W_x, b)
         return layer
 
     def add_unilstm(

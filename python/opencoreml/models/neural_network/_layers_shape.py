@@ -5,6 +5,21 @@ from ... import _enums
 from ._layer_fields import name_list
 
 
+def _target_shape_layer(builder, field, target, name, input_names, output_name, output_shape=None):
+    """A reshape or broadcast layer ``field`` whose ``target`` shape is "static"
+    (``output_shape``), "like" (that of the second input) or "dynamic" (held in the second
+    input)."""
+    layer = builder._add_generic_layer(name, input_names, [output_name])
+    params = getattr(layer, field)
+    if target == "static":
+        params.targetShape.extend(output_shape)
+        builder.rank_dict[output_name] = len(output_shape)
+    else:
+        params.SetInParent()
+        builder.rank_dict[output_name] = builder._get_rank(input_names[1]) if target == "like" else -1
+    return layer
+
+
 class ShapeLayers:
     def add_transpose(self, name, axes, input_name, output_name):
         """Permute the axes: output axis i is input axis ``axes[i]`` (negative allowed)."""
@@ -149,24 +164,15 @@ class ShapeLayers:
 
     def add_reshape_like(self, name, input_names, output_name):
         """Reshape the first input to the shape of the second."""
-        layer = self._add_generic_layer(name, input_names, [output_name])
-        layer.reshapeLike.SetInParent()
-        self.rank_dict[output_name] = self._get_rank(input_names[1])
-        return layer
+        return _target_shape_layer(self, "reshapeLike", "like", name, input_names, output_name)
 
     def add_reshape_static(self, name, input_name, output_name, output_shape):
         """Reshape to ``output_shape`` (0 keeps the input dimension, -1 is inferred)."""
-        layer = self._add_generic_layer(name, [input_name], [output_name])
-        layer.reshapeStatic.targetShape.extend(output_shape)
-        self.rank_dict[output_name] = len(output_shape)
-        return layer
+        return _target_shape_layer(self, "reshapeStatic", "static", name, [input_name], output_name, output_shape)
 
     def add_reshape_dynamic(self, name, input_names, output_name):
         """Reshape the first input to the shape held in the second."""
-        layer = self._add_generic_layer(name, input_names, [output_name])
-        layer.reshapeDynamic.SetInParent()
-        self.rank_dict[output_name] = -1
-        return layer
+        return _target_shape_layer(self, "reshapeDynamic", "dynamic", name, input_names, output_name)
 
     def add_rank_preserving_reshape(self, name, input_name, output_name, output_shape):
         """Reshape to ``output_shape`` of the same rank (0 keeps, -1 infers a dimension)."""
@@ -190,24 +196,15 @@ class ShapeLayers:
         """Broadcast the first input to the shape of the second."""
         if len(input_names) != 2:
             raise ValueError("BroadcastToLikeLayer must have two inputs")
-        layer = self._add_generic_layer(name, input_names, [output_name])
-        layer.broadcastToLike.SetInParent()
-        self.rank_dict[output_name] = self._get_rank(input_names[1])
-        return layer
+        return _target_shape_layer(self, "broadcastToLike", "like", name, input_names, output_name)
 
     def add_broadcast_to_static(self, name, input_name, output_name, output_shape):
         """Broadcast the input to ``output_shape``."""
-        layer = self._add_generic_layer(name, [input_name], [output_name])
-        layer.broadcastToStatic.targetShape.extend(output_shape)
-        self.rank_dict[output_name] = len(output_shape)
-        return layer
+        return _target_shape_layer(self, "broadcastToStatic", "static", name, [input_name], output_name, output_shape)
 
     def add_broadcast_to_dynamic(self, name, input_names, output_name):
         """Broadcast the first input to the shape held in the second."""
-        layer = self._add_generic_layer(name, input_names, [output_name])
-        layer.broadcastToDynamic.SetInParent()
-        self.rank_dict[output_name] = -1
-        return layer
+        return _target_shape_layer(self, "broadcastToDynamic", "dynamic", name, input_names, output_name)
 
     def add_constant_pad(
         self, name, input_names, output_name, value=0.0, pad_to_given_output_size_mode=False, pad_amounts=[]

@@ -7,7 +7,7 @@ import numpy as _np
 from ... import _enums
 from ...proto import NeuralNetwork_pb2 as _NN
 from ._layer_fields import enum_value, lower, name_list, upper
-from ._weights import QuantizedWeights, set_floats
+from ._weights import QuantizedWeights, fill_weights, set_floats
 
 _QUANTIZATION_KWARGS = ("quantization_type", "nbits", "quant_scale", "quant_bias", "quant_lut")
 _PADDING_3D = ("CUSTOM", "VALID", "SAME")
@@ -139,10 +139,7 @@ class SpatialLayers:
         params.dilationFactor.extend([dilation_factors[0], dilation_factors[1]])
         if weights is None:
             return layer  # weights are the layer's second input
-        if isinstance(weights, QuantizedWeights):
-            weights.fill(params.weights)
-        else:
-            set_floats(params.weights, weights)
+        fill_weights(params.weights, weights)
         if has_bias:
             set_floats(params.bias, _bias_values(name, b, output_channels))
         return layer

@@ -26,17 +26,30 @@ class WeightField:
         self.is_bias = is_bias
 
 
-def _lstm_fields(weights, lstm):
-    inputs, outputs = lstm.inputVectorSize, lstm.outputVectorSize
-    for gate in _LSTM_GATES:
+def _gate_fields(weights, gates, inputs, outputs, has_bias, peephole_gates=()):
+    """The <gate>WeightMatrix, RecursionMatrix, BiasVector (with ``has_bias``) and
+    PeepholeVector (of ``peephole_gates``) fields of a gated recurrent layer."""
+    for gate in gates:
         yield WeightField(getattr(weights, gate + "WeightMatrix"), (outputs, inputs))
-    for gate in _LSTM_GATES:
+    for gate in gates:
         yield WeightField(getattr(weights, gate + "RecursionMatrix"), (outputs, outputs))
-    for gate in _LSTM_GATES:
-        yield WeightField(getattr(weights, gate + "BiasVector"), (outputs,), is_bias=True)
-    if lstm.params.hasPeepholeVectors:
-        for gate in _LSTM_PEEPHOLES:
-            yield WeightField(getattr(weights, gate + "PeepholeVector"), (outputs,))
+    if has_bias:
+        for gate in gates:
+            yield WeightField(getattr(weights, gate + "BiasVector"), (outputs,), is_bias=True)
+    for gate in peephole_gates:
+        yield WeightField(getattr(weights, gate + "PeepholeVector"), (outputs,))
+
+
+def _lstm_fields(weights, lstm):
+    peepholes = _LSTM_PEEPHOLES if lstm.params.hasPeepholeVectors else ()
+    yield from _gate_fields(weights, _LSTM_GATES, lstm.inputVectorSize, lstm.outputVectorSize, True, peepholes)
+
+
+def _matrix_and_bias(params, rows, columns):
+    """``weights`` of shape (rows, columns) and, with ``hasBias``, ``bias`` of ``rows``."""
+    yield WeightField(params.weights, (rows, columns))
+    if params.hasBias:
+        yield WeightField(params.bias, (rows,), is_bias=True)
 
 
 def weight_fields(layer):
@@ -55,22 +68,13 @@ def weight_fields(layer):
         if params.hasBias:
             yield WeightField(params.bias, (out,), is_bias=True)
     elif kind == "innerProduct":
-        yield WeightField(params.weights, (params.outputChannels, params.inputChannels))
-        if params.hasBias:
-            yield WeightField(params.bias, (params.outputChannels,), is_bias=True)
-    elif kind == "batchedMatmul":
-        columns = params.weightMatrixSecondDimension
-        yield WeightField(params.weights, (columns, params.weightMatrixFirstDimension))
-        if params.hasBias:
-            yield WeightField(params.bias, (columns,), is_bias=True)
+        yield from _matrix_and_bias(params, params.outputChannels, params.inputChannels)
+    elif kind == "batchedMatmul":  # the spec holds the matrix transposed: (columns, rows)
+        yield from _matrix_and_bias(params, params.weightMatrixSecondDimension, params.weightMatrixFirstDimension)
     elif kind == "embedding":
-        yield WeightField(params.weights, (params.outputChannels, params.inputDim))
-        if params.hasBias:
-            yield WeightField(params.bias, (params.outputChannels,), is_bias=True)
+        yield from _matrix_and_bias(params, params.outputChannels, params.inputDim)
     elif kind == "embeddingND":
-        yield WeightField(params.weights, (params.embeddingSize, params.vocabSize))
-        if params.hasBias:
-            yield WeightField(params.bias, (params.embeddingSize,), is_bias=True)
+        yield from _matrix_and_bias(params, params.embeddingSize, params.vocabSize)
     elif kind == "batchnorm":
         for field in ("gamma", "beta", "mean", "variance"):
             yield WeightField(getattr(params, field), (params.channels,))
@@ -89,14 +93,8 @@ def weight_fields(layer):
         if params.hasBiasVector:
             yield WeightField(params.biasVector, (outputs,), is_bias=True)
     elif kind == "gru":
-        inputs, outputs = params.inputVectorSize, params.outputVectorSize
-        for gate in _GRU_GATES:
-            yield WeightField(getattr(params, gate + "WeightMatrix"), (outputs, inputs))
-        for gate in _GRU_GATES:
-            yield WeightField(getattr(params, gate + "RecursionMatrix"), (outputs, outputs))
-        if params.hasBiasVectors:
-            for gate in _GRU_GATES:
-                yield WeightField(getattr(params, gate + "BiasVector"), (outputs,), is_bias=True)
+        yield from _gate_fields(params, _GRU_GATES, params.inputVectorSize, params.outputVectorSize,
+                                params.hasBiasVectors)
     elif kind == "uniDirectionalLSTM":
         yield from _lstm_fields(params.weightParams, params)
     else:  # biDirectionalLSTM

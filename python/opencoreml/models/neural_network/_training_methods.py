@@ -44,6 +44,19 @@ def _fill_batch(target, batch):
     target.set.values.extend(batch.allowed_set)
 
 
+def _optimizer(builder, params, params_class, field, type_error):
+    """The optimizer message ``field`` of the update parameters with the learning rate and
+    mini-batch size of ``params`` (a ``params_class``) filled in; None without a model spec."""
+    if builder.spec is None:
+        return None
+    if not isinstance(params, params_class):
+        raise Exception(type_error)
+    optimizer = getattr(builder.nn_spec.updateParams.optimizer, field)
+    _fill_range(optimizer.learningRate, params.lr)
+    _fill_batch(optimizer.miniBatchSize, params.batch)
+    return optimizer
+
+
 class TrainingMethods:
     def make_updatable(self, trainables):
         """Make the model updatable, training the layers named in ``trainables`` (inner
@@ -166,27 +179,17 @@ class TrainingMethods:
 
     def set_sgd_optimizer(self, sgd_params):
         """Train with stochastic gradient descent configured by ``sgd_params``."""
-        if self.spec is None:
-            return
-        if not isinstance(sgd_params, SgdParams):
-            raise Exception("sgd_params must be of instance SgdParams")
-        sgd = self.nn_spec.updateParams.optimizer.sgdOptimizer
-        _fill_range(sgd.learningRate, sgd_params.lr)
-        _fill_batch(sgd.miniBatchSize, sgd_params.batch)
-        _fill_range(sgd.momentum, sgd_params.momentum)
+        sgd = _optimizer(self, sgd_params, SgdParams, "sgdOptimizer", "sgd_params must be of instance SgdParams")
+        if sgd is not None:
+            _fill_range(sgd.momentum, sgd_params.momentum)
 
     def set_adam_optimizer(self, adam_params):
         """Train with Adam configured by ``adam_params``."""
-        if self.spec is None:
-            return
-        if not isinstance(adam_params, AdamParams):
-            raise Exception("adam_params must be of instance AdamParams")
-        adam = self.nn_spec.updateParams.optimizer.adamOptimizer
-        _fill_range(adam.learningRate, adam_params.lr)
-        _fill_batch(adam.miniBatchSize, adam_params.batch)
-        _fill_range(adam.beta1, adam_params.beta1)
-        _fill_range(adam.beta2, adam_params.beta2)
-        _fill_range(adam.eps, adam_params.eps)
+        adam = _optimizer(self, adam_params, AdamParams, "adamOptimizer", "adam_params must be of instance AdamParams")
+        if adam is not None:
+            _fill_range(adam.beta1, adam_params.beta1)
+            _fill_range(adam.beta2, adam_params.beta2)
+            _fill_range(adam.eps, adam_params.eps)
 
     def set_epochs(self, epochs=1, allowed_set=None):
         """Default number of training epochs and the values allowed (just the default if

@@ -114,3 +114,11 @@ class QuantizedWeights:
                 linear.bias.extend(floats(_vector(0.0 if self.quant_bias is None else self.quant_bias)))
         else:
             quantization.lookupTableQuantization.floatValue.extend(floats(_vector(self.quant_lut)))
+
+
+def fill_weights(weight_params, weights):
+    """Write ``weights`` — ``QuantizedWeights`` or float values — into ``weight_params``."""
+    if isinstance(weights, QuantizedWeights):
+        weights.fill(weight_params)
+    else:
+        set_floats(weight_params, weights)

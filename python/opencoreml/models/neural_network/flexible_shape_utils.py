@@ -35,6 +35,17 @@ class Size(Shape):
     """One image dimension's size (at least 1)."""
 
 
+def _check_nn_dims(dims, has_channel, no_channel_error):
+    """A neural network's multi-array shape is [C] or [C, H, W]."""
+    if dims not in (1, 3):
+        raise Exception(
+            "For neural networks, shape must be of length 1 or 3, representing input shape [C] or "
+            "[C,H,W], respectively"
+        )
+    if dims == 1 and not has_channel:
+        raise Exception(no_channel_error)
+
+
 class NeuralNetworkMultiArrayShape:
     """A (C,) or (C, H, W) multi-array shape."""
 
@@ -59,13 +70,7 @@ class NeuralNetworkMultiArrayShape:
 
     def _validate_multiarray_shape(self):
         dims = self._dims()
-        if dims not in (1, 3):
-            raise Exception(
-                "For neural networks, shape must be of length 1 or 3, representing input shape [C] or "
-                "[C,H,W], respectively"
-            )
-        if dims == 1 and not self._shape[_CHANNEL_KEY]:
-            raise Exception("Channel Shape not specified")
+        _check_nn_dims(dims, bool(self._shape[_CHANNEL_KEY]), "Channel Shape not specified")
 
     @property
     def multiarray_shape(self):
@@ -181,13 +186,7 @@ class NeuralNetworkMultiArrayShapeRange:
 
     def validate_array_shape_range(self):
         dims = self.get_shape_range_dims()
-        if dims not in (1, 3):
-            raise Exception(
-                "For neural networks, shape must be of length 1 or 3, representing input shape [C] or "
-                "[C,H,W], respectively"
-            )
-        if dims == 1 and _CHANNEL_KEY not in self.arrayShapeRange:
-            raise Exception("Channel Shape Range not specified")
+        _check_nn_dims(dims, _CHANNEL_KEY in self.arrayShapeRange, "Channel Shape Range not specified")
         if dims == 3 and any(key not in self.arrayShapeRange for key in _CONSTRAINED_KEYS):
             raise Exception("Shape range constraint missing for either channel, height, or width.")
 
