@@ -1,5 +1,5 @@
 // opencoreml kernels: gemv_accumulate (vec_gemv.hpp). Columns are taken in blocks of up to
-// eight vectors kept in registers across the whole K loop, so y is read and written once and
+// sixteen vectors kept in registers across the whole K loop, so y is read and written once and
 // each step streams rows of B (contiguous, row-major) with independent FMA chains.
 #include "kernels/vec_gemv.hpp"
 
@@ -35,10 +35,14 @@ struct GemvBody {
 
     template <int W>
     OCML_VEC_INLINE void run() const {
+        // AVX-512 has 32 vector registers: 16 accumulators stream each row of B in 1 KB runs
+        // (measured ~7 % faster than 8 on the 128 x 512 LSTM product); 16-register ISAs use 8.
+        constexpr int kMain = W >= 16 ? 16 : 8;
         int64_t j = 0;
-        for (; j + 8 * W <= N; j += 8 * W) block<W, 8>(j);
-        // The rest in one block of 4, 2 and 1 vectors each at most, so narrow products (one
-        // thread's slice of a gate) still run several independent FMA chains.
+        for (; j + kMain * W <= N; j += kMain * W) block<W, kMain>(j);
+        // The rest in one block of 8, 4, 2 and 1 vectors each at most, so narrow products
+        // still run several independent FMA chains.
+        if (kMain > 8 && j + 8 * W <= N) block<W, 8>(j), j += 8 * W;
         if (j + 4 * W <= N) block<W, 4>(j), j += 4 * W;
         if (j + 2 * W <= N) block<W, 2>(j), j += 2 * W;
         if (j + W <= N) block<W, 1>(j), j += W;
