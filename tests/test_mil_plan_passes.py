@@ -170,3 +170,61 @@ def test_conv_wide_output_many_column_rows(tmp_path, monkeypatch, threads, strid
     ref = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), strides=list(strides),
                    dilations=list(dilations), pads=pads)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+
+
+def conv_bn_program(tmp_path, dtype=np.float32, act=None, extra_reader=False, bias=True):
+    x, w, b = rand(1, 3, 9, 8, dtype=dtype), rand(5, 3, 3, 3, dtype=dtype), rand(5, dtype=dtype)
+    mean, var = rand(5, dtype=dtype), (RNG.random(5) + 0.5).astype(dtype)
+    gamma, beta = rand(5, dtype=dtype), rand(5, dtype=dtype)
+    p = MilProgram(opset="CoreML7")
+    kwargs = dict(bias=p.const(b)) if bias else {}
+    y = p.op("conv", x=p.input("x", dtype, x.shape), weight=p.const(w, blob=True), pad_type="same", **kwargs)
+    z = p.op("batch_norm", x=y, mean=p.const(mean), variance=p.const(var), gamma=p.const(gamma), beta=p.const(beta),
+             epsilon=np.asarray(1e-3, dtype=dtype))
+    if act:
+        z = p.op(act, x=z)
+    p.output(z)
+    if extra_reader:
+        p.output(p.op("add", x=y, y=np.asarray(0, dtype=dtype)))
+    conv = reference("conv", x, w, b if bias else np.zeros(5, dtype))
+    scale = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + 1e-3)
+    bn = (conv - mean.reshape(1, -1, 1, 1)) * scale.reshape(1, -1, 1, 1) + beta.reshape(1, -1, 1, 1)
+    if act == "relu6":
+        bn = np.clip(bn, 0, 6)
+    return p.model(tmp_path), x, z, conv, bn
+
+
+@pytest.mark.parametrize("act", [None, "relu6"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_batch_norm_folded_into_conv(tmp_path, act, bias):
+    model, x, z, _, ref = conv_bn_program(tmp_path, act=act, bias=bias)
+    np.testing.assert_allclose(model.predict({"x": x})[z], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_batch_norm_after_conv_with_other_readers_still_runs(tmp_path):
+    model, x, z, conv, ref = conv_bn_program(tmp_path, extra_reader=True)
+    out = model.predict({"x": x})
+    np.testing.assert_allclose(out[z], ref, rtol=1e-4, atol=1e-4)
+    (other,) = [v for k, v in out.items() if k != z]
+    np.testing.assert_allclose(other, conv, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_folded_fp16(tmp_path):
+    model, x, z, _, ref = conv_bn_program(tmp_path, dtype=np.float16)
+    np.testing.assert_allclose(model.predict({"x": x})[z], ref.astype(np.float16).astype(np.float32), rtol=5e-3, atol=5e-3)
+
+
+def test_profile_shows_conv_batch_norm_relu6_as_one_conv(tmp_path):
+    model, *_ = conv_bn_program(tmp_path, act="relu6")
+    path = os.path.join(str(tmp_path), "folded.mlpackage")
+    model.save(path)
+    script = textwrap.dedent(f"""
+        import numpy as np, opencoreml as ct
+        m = ct.models.MLModel({path!r})
+        m.predict({{"x": np.ones((1, 3, 9, 8), np.float32)}})
+    """)
+    run = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, OPENCOREML_PROFILE="1"),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    table = run.stderr.split("slowest ops")[0]
+    assert "conv" in table and "batch_norm" not in table and "relu6" not in table

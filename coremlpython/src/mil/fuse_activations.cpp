@@ -53,30 +53,53 @@ const std::vector<ValueId>* input_x(const Node& node) {
     return nullptr;
 }
 
+// The node after `from` that reads `value` as its input x (its only reader), or -1.
+std::ptrdiff_t single_reader(const Block& block, size_t from, ValueId value) {
+    for (size_t j = from + 1; j < block.nodes.size(); ++j) {
+        const auto* x = input_x(block.nodes[j]);
+        if (x && x->size() == 1 && (*x)[0] == value) return static_cast<std::ptrdiff_t>(j);
+    }
+    return -1;
+}
+
+enum class Fused { None, Affine, Clamp };
+
+// Folds `consumer` into `producer` when one of the two rewrites applies.
+Fused fuse_pair(LoadedFunction& fn, Node& producer, const Node& consumer) {
+    const ValueId value = producer.outputs[0];
+    const ValueId result = consumer.outputs.size() == 1 ? consumer.outputs[0] : -1;
+    // Same dtype on both sides: the folded op then rounds where the pair rounded last.
+    if (result < 0 || fn.values[static_cast<size_t>(result)].info.dtype != fn.values[static_cast<size_t>(value)].info.dtype)
+        return Fused::None;
+    const auto* affine = dynamic_cast<const ChannelAffine*>(consumer.kernel.get());
+    auto* affine_target = dynamic_cast<ChannelAffineFusable*>(producer.kernel.get());
+    if (affine && affine_target) {
+        std::vector<float> scale, shift;
+        affine->channel_affine(scale, shift);
+        return affine_target->fuse_channel_affine(scale, shift) ? Fused::Affine : Fused::None;
+    }
+    auto* clamp_target = dynamic_cast<ClampFusable*>(producer.kernel.get());
+    const auto clamp = clamp_of(fn, consumer);
+    return clamp_target && clamp && clamp_target->fuse_clamp(clamp->lo, clamp->hi) ? Fused::Clamp : Fused::None;
+}
+
 void fuse_block(LoadedFunction& fn, Block& block, const std::unordered_map<ValueId, int>& uses) {
     for (Node& node : block.nodes)
         for (Block& nested : node.blocks) fuse_block(fn, nested, uses);
     for (size_t i = 0; i < block.nodes.size(); ++i) {
         Node& producer = block.nodes[i];
-        auto* fusable = dynamic_cast<ClampFusable*>(producer.kernel.get());
-        if (!fusable || producer.outputs.size() != 1) continue;
-        const ValueId value = producer.outputs[0];
-        auto use = uses.find(value);
-        if (use == uses.end() || use->second != 1) continue;
-        for (size_t j = i + 1; j < block.nodes.size(); ++j) {
-            Node& consumer = block.nodes[j];
-            const auto* x = input_x(consumer);
-            if (!x || x->size() != 1 || (*x)[0] != value) continue;
-            const auto clamp = clamp_of(fn, consumer);
-            const ValueId result = consumer.outputs.size() == 1 ? consumer.outputs[0] : -1;
-            // Same dtype on both sides: the clamp then commutes with the rounding to fp16.
-            if (clamp && result >= 0 &&
-                fn.values[static_cast<size_t>(result)].info.dtype == fn.values[static_cast<size_t>(value)].info.dtype &&
-                fusable->fuse_clamp(clamp->lo, clamp->hi)) {
-                producer.outputs[0] = result;
-                block.nodes.erase(block.nodes.begin() + static_cast<std::ptrdiff_t>(j));
-            }
-            break;  // the single reader was found, fused or not
+        // conv -> batch_norm -> relu folds twice: keep going while the result has one reader,
+        // up to the first clamp (a second clamp would need the two intervals composed).
+        while (producer.outputs.size() == 1) {
+            auto use = uses.find(producer.outputs[0]);
+            if (use == uses.end() || use->second != 1) break;
+            const std::ptrdiff_t j = single_reader(block, i, producer.outputs[0]);
+            if (j < 0) break;
+            const Fused fused = fuse_pair(fn, producer, block.nodes[static_cast<size_t>(j)]);
+            if (fused == Fused::None) break;
+            producer.outputs[0] = block.nodes[static_cast<size_t>(j)].outputs[0];
+            block.nodes.erase(block.nodes.begin() + j);
+            if (fused == Fused::Clamp) break;
         }
     }
 }

@@ -36,7 +36,7 @@ struct ConvShapes {
     Window3 w;
 };
 
-class ConvKernel : public Kernel, public ClampFusable {
+class ConvKernel : public Kernel, public ClampFusable, public ChannelAffineFusable {
 public:
     explicit ConvKernel(const BuildContext& ctx) : ConvKernel(ctx, F32Operand(ctx, "weight")) {
         require_float_inputs(ctx, {"weight"});
@@ -53,6 +53,27 @@ public:
 
     bool fuse_clamp(float lo, float hi) override {
         epilogue_ = {lo, hi};
+        return true;
+    }
+
+    // A following batch_norm: W'[co] = W[co] * scale[co], b'[co] = b[co] * scale[co] + shift[co].
+    bool fuse_channel_affine(const std::vector<float>& scale, const std::vector<float>& shift) override {
+        if (!weight_.is_const() || epilogue_.active() || (bias_.present() && !bias_.is_const())) return false;
+        const Tensor& w = weight_.constant();
+        const int64_t c_out = w.rank() ? w.dim(0) : 0;
+        if (c_out == 0 || static_cast<int64_t>(scale.size()) != c_out) return false;
+        Tensor fused_w = w.clone(), fused_b = Tensor::zeros(DType::Float32, {c_out});
+        const int64_t per_channel = w.numel() / c_out;
+        float* fw = fused_w.data<float>();
+        float* fb = fused_b.data<float>();
+        const float* b = bias_.present() ? bias_.constant().data<float>() : nullptr;
+        if (b && bias_.constant().numel() != c_out) return false;
+        for (int64_t co = 0; co < c_out; ++co) {
+            for (int64_t i = co * per_channel; i < (co + 1) * per_channel; ++i) fw[i] *= scale[co];
+            fb[co] = (b ? b[co] * scale[co] : 0.0f) + shift[co];
+        }
+        weight_ = F32Operand::constant(std::move(fused_w));
+        bias_ = F32Operand::constant(std::move(fused_b));
         return true;
     }
 

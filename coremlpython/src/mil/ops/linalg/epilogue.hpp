@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace opencoreml::mil {
 
@@ -27,6 +28,22 @@ public:
     virtual ~ClampFusable() = default;
     // Clamp the op's result to [lo, hi] (relu: [0, inf), relu6: [0, 6]); false if unsupported.
     virtual bool fuse_clamp(float lo, float hi) = 0;
+};
+
+// An op whose whole effect is y[:, c, ...] = x[:, c, ...] * scale[c] + shift[c] with
+// constants known at load (batch_norm), which the engine may fold into the op producing x.
+class ChannelAffine {
+public:
+    virtual ~ChannelAffine() = default;
+    virtual void channel_affine(std::vector<float>& scale, std::vector<float>& shift) const = 0;
+};
+
+// A producer (conv) that can absorb such a per-output-channel affine into its constant weights
+// and bias; false when it cannot (non-constant weights, a clamp already fused, a size mismatch).
+class ChannelAffineFusable {
+public:
+    virtual ~ChannelAffineFusable() = default;
+    virtual bool fuse_channel_affine(const std::vector<float>& scale, const std::vector<float>& shift) = 0;
 };
 
 }  // namespace opencoreml::mil

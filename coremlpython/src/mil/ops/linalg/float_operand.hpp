@@ -20,6 +20,8 @@ public:
     bool present() const { return present_; }
     bool is_const() const { return packed_.defined() && present_; }
     DType dtype() const { return dtype_; }  // declared element type
+    // The float32 constant (is_const() only).
+    const Tensor& constant() const { return packed_; }
     // Float32 values for this run: the packed constant or the converted runtime input.
     Tensor get(RunContext& ctx) const;
 

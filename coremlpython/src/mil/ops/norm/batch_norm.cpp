@@ -1,8 +1,10 @@
 // opencoreml ML program ops: batch_norm — per-channel (axis 1) affine normalisation with
 // constant mean/variance/gamma/beta; gamma / sqrt(variance + epsilon) is folded at load into
-// one scale per channel.
+// one scale per channel. The engine may fold the whole op into a preceding conv
+// (fuse_activations.cpp).
 #include <cmath>
 
+#include "mil/ops/linalg/epilogue.hpp"
 #include "mil/ops/norm/norm_params.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
 #include "mil/ops/tensor/shape_helpers.hpp"
@@ -12,10 +14,16 @@ namespace opencoreml::mil {
 
 namespace {
 
-class BatchNormKernel final : public Kernel {
+class BatchNormKernel final : public Kernel, public ChannelAffine {
 public:
     BatchNormKernel(std::vector<float> mean, std::vector<float> scale, std::vector<float> beta)
         : mean_(std::move(mean)), scale_(std::move(scale)), beta_(std::move(beta)) {}
+
+    void channel_affine(std::vector<float>& scale, std::vector<float>& shift) const override {
+        scale = scale_;
+        shift.resize(scale_.size());
+        for (size_t c = 0; c < scale_.size(); ++c) shift[c] = beta_[c] - mean_[c] * scale_[c];
+    }
 
     void run(RunContext& ctx) const override {
         const Tensor& xin = ctx.input("x");
