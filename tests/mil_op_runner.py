@@ -1,4 +1,5 @@
-"""Runs a single ML program op end to end, for op tests that compare against numpy.
+"""Runs a single ML program op end to end, for op tests that compare against numpy (with
+``close`` and ``assert_representable``, shared by those tests).
 
     out = run_op(tmp_path, "reduce_sum", inputs={"x": x}, params={"axes": np.int32([1])})
 
@@ -49,3 +50,21 @@ def run_op(tmp_path, op_type, inputs=None, params=None, opset="CoreML7", outputs
 def run_op1(tmp_path, op_type, **kwargs):
     """run_op for single-output ops: the output array."""
     return run_op(tmp_path, op_type, **kwargs)[0]
+
+
+def run_op_params(tmp_path, op_type, inputs, outputs=1, dtypes=None, opset="CoreML7", **params):
+    """run_op with the op's constant parameters as keyword arguments."""
+    return run_op(tmp_path, op_type, inputs=inputs, params=params, opset=opset, outputs=outputs, dtypes=dtypes)
+
+
+def close(actual, expected, rtol, atol):
+    """``actual`` has ``expected``'s shape and values within rtol/atol (compared in float64)."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, "shape %s, expected %s" % (actual.shape, expected.shape)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
+
+
+def assert_representable(values, dtype):
+    """The op's result was rounded to `dtype` (the model may hand fp16 outputs back widened)."""
+    values = np.asarray(values)
+    np.testing.assert_array_equal(values.astype(dtype).astype(np.float64), values.astype(np.float64))

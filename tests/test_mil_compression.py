@@ -7,24 +7,13 @@ definitions). Results are exact up to float32 rounding (rtol 1e-6) unless stated
 import numpy as np
 import pytest
 
+from mil_op_runner import assert_representable, close
 from mil_sub_byte import pack_bits, sub_byte_const
 from mil_program import MilProgram
 from opencoreml.proto import MIL_pb2
 
 RNG = np.random.default_rng(11)
 EXACT = dict(rtol=1e-6, atol=0)
-
-
-def close(actual, expected, rtol, atol):
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, "shape %s, expected %s" % (actual.shape, expected.shape)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
-
-
-def assert_representable(values, dtype):
-    """The op's result was rounded to `dtype` (the model may hand fp16 outputs back widened)."""
-    values = np.asarray(values)
-    np.testing.assert_array_equal(values.astype(dtype).astype(np.float64), values.astype(np.float64))
 
 
 def run_const(tmp_path, build, opset):

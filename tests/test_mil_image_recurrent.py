@@ -6,31 +6,12 @@ same fp16 inputs, within fp16 rounding (rtol/atol 3e-3)."""
 import numpy as np
 import pytest
 
+from mil_op_runner import assert_representable, close, run_op_params as run_op
 
 RNG = np.random.default_rng(7)
-
-
-from mil_op_runner import run_op as _run_op
-
-
-def run_op(tmp_path, op_type, inputs, outputs=1, dtypes=None, opset="CoreML7", **params):
-    """The shared runner with the op's constant parameters as keyword arguments."""
-    return _run_op(tmp_path, op_type, inputs=inputs, params=params, opset=opset, outputs=outputs, dtypes=dtypes)
-
-
-def close(actual, expected, rtol, atol):
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, "shape %s, expected %s" % (actual.shape, expected.shape)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
 MODES = ["STRICT_ALIGN_CORNERS", "ALIGN_CORNERS", "DEFAULT", "OFFSET_CORNERS", "UNALIGN_CORNERS"]
 FP32 = dict(rtol=1e-5, atol=1e-5)
 FP16 = dict(rtol=3e-3, atol=3e-3)
-
-
-def assert_representable(values, dtype):
-    """The op's result was rounded to `dtype` (the model may hand fp16 outputs back widened)."""
-    values = np.asarray(values)
-    np.testing.assert_array_equal(values.astype(dtype).astype(np.float64), values.astype(np.float64))
 
 
 # ---- numpy references ----------------------------------------------------------------------

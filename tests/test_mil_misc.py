@@ -8,30 +8,11 @@ import numpy as np
 import pytest
 
 import opencoreml as ct
+from mil_op_runner import assert_representable, close, run_op_params as run_op
 from mil_program import MilProgram
 from opencoreml.proto import MIL_pb2
 
 RNG = np.random.default_rng(5)
-
-
-from mil_op_runner import run_op as _run_op
-
-
-def run_op(tmp_path, op_type, inputs, outputs=1, dtypes=None, opset="CoreML7", **params):
-    """The shared runner with the op's constant parameters as keyword arguments."""
-    return _run_op(tmp_path, op_type, inputs=inputs, params=params, opset=opset, outputs=outputs, dtypes=dtypes)
-
-
-def close(actual, expected, rtol, atol):
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, "shape %s, expected %s" % (actual.shape, expected.shape)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
-
-
-def assert_representable(values, dtype):
-    """The op's result was rounded to `dtype` (the model may hand fp16 outputs back widened)."""
-    values = np.asarray(values)
-    np.testing.assert_array_equal(values.astype(dtype).astype(np.float64), values.astype(np.float64))
 
 
 # ---- classify --------------------------------------------------------------------------------

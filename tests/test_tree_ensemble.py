@@ -432,21 +432,24 @@ def _dangling(b):
     b.tree_parameters.nodes[2].falseChildNodeId = 9
 
 
+def _add_cycle(b, tree_id, first, second, leaf_1, leaf_2):
+    """Branch nodes ``first`` and ``second`` of tree ``tree_id``, each the other's true child,
+    with the leaves ``leaf_1`` and ``leaf_2`` as their false children."""
+    b.add_branch_node(tree_id, first, 0, 0.0, "BranchOnValueLessThan", second, leaf_1)
+    b.add_branch_node(tree_id, second, 0, 0.0, "BranchOnValueLessThan", first, leaf_2)
+    b.add_leaf_node(tree_id, leaf_1, 0.0)
+    b.add_leaf_node(tree_id, leaf_2, 0.0)
+
+
 def _cycle(b):
     _two_level_tree(b)
     # A second tree whose nodes point at each other: no root.
-    b.add_branch_node(1, 0, 0, 0.0, "BranchOnValueLessThan", 1, 2)
-    b.add_branch_node(1, 1, 0, 0.0, "BranchOnValueLessThan", 0, 3)
-    b.add_leaf_node(1, 2, 0.0)
-    b.add_leaf_node(1, 3, 0.0)
+    _add_cycle(b, 1, 0, 1, 2, 3)
 
 
 def _detached_cycle(b):
     _two_level_tree(b)
-    b.add_branch_node(0, 7, 0, 0.0, "BranchOnValueLessThan", 8, 9)
-    b.add_branch_node(0, 8, 0, 0.0, "BranchOnValueLessThan", 7, 10)
-    b.add_leaf_node(0, 9, 0.0)
-    b.add_leaf_node(0, 10, 0.0)
+    _add_cycle(b, 0, 7, 8, 9, 10)
 
 
 def _two_roots(b):
