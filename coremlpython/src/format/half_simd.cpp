@@ -20,6 +20,7 @@
 #include "opencoreml/blob_codec.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define OCML_HALF_X86 1
 #elif defined(__aarch64__)
@@ -106,8 +107,13 @@ __attribute__((target("f16c,avx2"))) void narrow_f16c(const float* src, uint16_t
 }
 
 bool cpu_has_f16c() {
+    // AVX2 through the compiler (its check includes the OS saving YMM registers); F16C from
+    // CPUID directly, as older compilers do not know it as a __builtin_cpu_supports name.
     __builtin_cpu_init();
-    return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");
+    if (!__builtin_cpu_supports("avx2")) return false;
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    return (ecx & bit_F16C) != 0;
 }
 
 #elif defined(OCML_HALF_NEON)
