@@ -65,3 +65,23 @@ def test_fp16_pointwise_conv_is_exact(tmp_path, monkeypatch, case, threads):
         got = np.asarray(model.predict({"x": x})[y]).astype(np.float16)
         assert got.shape == want.shape
         assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
+
+
+@pytest.mark.parametrize("spatial", [(37,), (3, 5, 7)])
+def test_fp16_pointwise_conv_1d_and_3d(tmp_path, spatial):
+    c_in, c_out = 6, 10
+    shape = (2, c_in) + spatial
+    x = (RNG.integers(-4, 5, shape) / 4).astype(np.float16)
+    w = (RNG.integers(-3, 4, (c_out, c_in) + (1,) * len(spatial)) / 8).astype(np.float16)
+    b = (RNG.integers(-8, 9, c_out) / 8).astype(np.float16)
+    ones = i32([1] * len(spatial))
+    p = MilProgram(opset="CoreML5")
+    xi = p.input("x", np.float16, shape)
+    y = p.op("conv", x=xi, weight=p.const(w), bias=p.const(b), strides=ones, pad_type="valid", dilations=ones,
+             groups=i32(1), dtypes=[np.float16])
+    p.output(y)
+    got = np.asarray(p.model(tmp_path / "m").predict({"x": x})[y]).astype(np.float16)
+    flat = x.astype(np.float64).reshape(2, c_in, -1)
+    want = (np.einsum("ok,nkp->nop", w.astype(np.float64).reshape(c_out, c_in), flat) +
+            b.astype(np.float64)[None, :, None]).reshape((2, c_out) + spatial).astype(np.float32).astype(np.float16)
+    assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
