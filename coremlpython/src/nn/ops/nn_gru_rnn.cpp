@@ -87,13 +87,8 @@ private:
 std::unique_ptr<Kernel> make_nn_recurrent(const BuildContext& b, int64_t gates) {
     Params p;
     p.gates = gates;
-    const Tensor& whh = b.const_tensor("weight_hh");
-    if (whh.rank() != 2 || whh.dim(1) <= 0 || whh.dim(0) != gates * whh.dim(1))
-        b.fail("weight_hh must have shape [" + std::to_string(gates) + "*H, H], got " + shape_to_string(whh.shape()));
-    p.hidden = whh.dim(1);
-    const Tensor& wih = b.const_tensor("weight_ih");
-    if (wih.rank() != 2) b.fail("weight_ih must be a matrix, got " + shape_to_string(wih.shape()));
-    p.input = wih.dim(1);
+    const recurrent::RecurrentSizes sizes = recurrent::recurrent_sizes(b, gates);
+    p.hidden = sizes.hidden, p.input = sizes.input;
     p.hh = recurrent::load_weight(b, "weight_hh", gates * p.hidden, p.hidden);
     p.ih = recurrent::load_weight(b, "weight_ih", gates * p.hidden, p.input);
     p.bias = recurrent::load_vector(b, "bias", gates * p.hidden);

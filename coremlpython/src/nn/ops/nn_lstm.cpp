@@ -95,13 +95,8 @@ private:
 
 std::unique_ptr<Kernel> make_nn_lstm(const BuildContext& b) {
     Params p;
-    const Tensor& whh = b.const_tensor("weight_hh");
-    if (whh.rank() != 2 || whh.dim(1) <= 0 || whh.dim(0) != 4 * whh.dim(1))
-        b.fail("weight_hh must have shape [4*H, H], got " + shape_to_string(whh.shape()));
-    p.hidden = whh.dim(1);
-    const Tensor& wih = b.const_tensor("weight_ih");
-    if (wih.rank() != 2) b.fail("weight_ih must have shape [4*H, I], got " + shape_to_string(wih.shape()));
-    p.input = wih.dim(1);
+    const recurrent::RecurrentSizes sizes = recurrent::recurrent_sizes(b, 4);
+    p.hidden = sizes.hidden, p.input = sizes.input;
     p.hh = recurrent::load_weight(b, "weight_hh", 4 * p.hidden, p.hidden);
     p.ih = recurrent::load_weight(b, "weight_ih", 4 * p.hidden, p.input);
     p.bias = recurrent::load_vector(b, "bias", 4 * p.hidden);

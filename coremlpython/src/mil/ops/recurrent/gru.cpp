@@ -94,14 +94,9 @@ private:
 
 std::unique_ptr<Kernel> make_gru(const BuildContext& b) {
     GruParams p;
-    const Tensor& whh = b.const_tensor("weight_hh");
-    if (whh.rank() != 2 || whh.dim(1) <= 0 || whh.dim(0) != 3 * whh.dim(1))
-        b.fail("weight_hh must have shape [3*H, H], got " + shape_to_string(whh.shape()));
-    const int64_t H = whh.dim(1);
-    p.hidden = H;
-    const Tensor& wih = b.const_tensor("weight_ih");
-    if (wih.rank() != 2) b.fail("weight_ih must have shape [3*H, I], got " + shape_to_string(wih.shape()));
-    p.input = wih.dim(1);
+    const RecurrentSizes sizes = recurrent_sizes(b, 3);
+    const int64_t H = sizes.hidden;
+    p.hidden = H, p.input = sizes.input;
     p.hh = load_weight(b, "weight_hh", 3 * H, H);
     p.ih = load_weight(b, "weight_ih", 3 * H, p.input);
     p.reverse = parse_direction(b, false) == Direction::Reverse;

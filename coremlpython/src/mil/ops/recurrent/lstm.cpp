@@ -135,13 +135,8 @@ private:
 
 std::unique_ptr<Kernel> make_lstm(const BuildContext& b) {
     LstmParams p;
-    const Tensor& whh = b.const_tensor("weight_hh");
-    if (whh.rank() != 2 || whh.dim(1) <= 0 || whh.dim(0) != 4 * whh.dim(1))
-        b.fail("weight_hh must have shape [4*H, H], got " + shape_to_string(whh.shape()));
-    p.hidden = whh.dim(1);
-    const Tensor& wih = b.const_tensor("weight_ih");
-    if (wih.rank() != 2) b.fail("weight_ih must have shape [4*H, I], got " + shape_to_string(wih.shape()));
-    p.input = wih.dim(1);
+    const RecurrentSizes sizes = recurrent_sizes(b, 4);
+    p.hidden = sizes.hidden, p.input = sizes.input;
     p.direction = parse_direction(b, true);
     p.output_sequence = b.const_bool("output_sequence", false);
     p.gate_act = parse_activation(b, "recurrent_activation", "sigmoid");

@@ -69,6 +69,17 @@ WeightT load_weight(const BuildContext& ctx, const std::string& param, int64_t r
     return out;
 }
 
+RecurrentSizes recurrent_sizes(const BuildContext& ctx, int64_t gates) {
+    const std::string g = gates == 1 ? "" : std::to_string(gates) + "*";
+    const Tensor& whh = ctx.const_tensor("weight_hh");
+    if (whh.rank() != 2 || whh.dim(1) <= 0 || whh.dim(0) != gates * whh.dim(1))
+        ctx.fail("weight_hh must have shape [" + g + "H, H], got " + shape_to_string(whh.shape()));
+    const Tensor& wih = ctx.const_tensor("weight_ih");
+    if (wih.rank() != 2 || wih.dim(0) != whh.dim(0))
+        ctx.fail("weight_ih must have shape [" + g + "H, I], got " + shape_to_string(wih.shape()));
+    return {whh.dim(1), wih.dim(1)};
+}
+
 std::vector<float> load_vector(const BuildContext& ctx, const std::string& param, int64_t size) {
     if (!ctx.has_input(param)) return std::vector<float>(static_cast<size_t>(size), 0.0f);
     std::vector<float> v = ctx.const_floats(param);

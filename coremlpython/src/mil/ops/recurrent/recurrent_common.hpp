@@ -33,6 +33,12 @@ struct WeightT {
 };
 // Loads constant `param`, checking it is [rows, cols] when those are >= 0.
 WeightT load_weight(const BuildContext& ctx, const std::string& param, int64_t rows, int64_t cols);
+// Hidden size H and input size I from the constant weight_hh ([gates * H, H]) and weight_ih
+// ([gates * H, I]), whose shapes are checked.
+struct RecurrentSizes {
+    int64_t hidden = 0, input = 0;
+};
+RecurrentSizes recurrent_sizes(const BuildContext& ctx, int64_t gates);
 // A constant vector of `size` floats, zeros when the parameter is absent.
 std::vector<float> load_vector(const BuildContext& ctx, const std::string& param, int64_t size);
 

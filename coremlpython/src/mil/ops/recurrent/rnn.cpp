@@ -56,12 +56,8 @@ private:
 
 std::unique_ptr<Kernel> make_rnn(const BuildContext& b) {
     RnnParams p;
-    const Tensor& whh = b.const_tensor("weight_hh");
-    if (whh.rank() != 2 || whh.dim(0) != whh.dim(1)) b.fail("weight_hh must have shape [H, H], got " + shape_to_string(whh.shape()));
-    p.hidden = whh.dim(0);
-    const Tensor& wih = b.const_tensor("weight_ih");
-    if (wih.rank() != 2) b.fail("weight_ih must have shape [H, I], got " + shape_to_string(wih.shape()));
-    p.input = wih.dim(1);
+    const RecurrentSizes sizes = recurrent_sizes(b, 1);
+    p.hidden = sizes.hidden, p.input = sizes.input;
     p.hh = load_weight(b, "weight_hh", p.hidden, p.hidden);
     p.ih = load_weight(b, "weight_ih", p.hidden, p.input);
     p.bias = load_vector(b, "bias", p.hidden);
