@@ -228,3 +228,25 @@ def test_profile_shows_conv_batch_norm_relu6_as_one_conv(tmp_path):
     assert run.returncode == 0, run.stderr
     table = run.stderr.split("slowest ops")[0]
     assert "conv" in table and "batch_norm" not in table and "relu6" not in table
+
+
+@pytest.mark.parametrize("channels", [8, 21])  # whole blocks of eight, and leftover planes
+@pytest.mark.parametrize("size,kernel,stride,dilation", [(4, 3, 1, 1), (8, 3, 2, 1), (7, 5, 1, 1), (9, 3, 1, 2),
+                                                         (12, 3, 2, 1)])
+def test_depthwise_small_planes_channel_blocks(tmp_path, monkeypatch, channels, size, kernel, stride, dilation):
+    """Small planes run eight channels at a time across channels, leftover channels as
+    planes, with a batch of 2 at 1 and 2 threads; bias and fused relu6 included."""
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OPENCOREML_NUM_THREADS", threads)
+        x, w, b = rand(2, channels, size, size), rand(channels, 1, kernel, kernel), rand(channels)
+        p = MilProgram(opset="CoreML7")
+        y = p.op("conv", x=p.input("x", np.float32, x.shape), weight=p.const(w, blob=True), bias=p.const(b),
+                 groups=np.int32(channels), pad_type="same", strides=i32([stride, stride]),
+                 dilations=i32([dilation, dilation]))
+        z = p.op("relu6", x=y)
+        p.output(z)
+        out = p.model(tmp_path / threads).predict({"x": x})[z]
+        pads = same_pads(x.shape[2:], (kernel, kernel), (stride, stride), (dilation, dilation))
+        ref = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), strides=[stride, stride],
+                       dilations=[dilation, dilation], pads=pads, groups=channels)
+        np.testing.assert_allclose(out, np.clip(ref, 0, 6), **FP32)

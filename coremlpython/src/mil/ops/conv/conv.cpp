@@ -2,7 +2,8 @@
 // and every pad_type, fp16 or fp32 (iOS17: weight/bias of another dtype, non-constant
 // weights); conv_quantized is the same kernel over weights dequantized once at load. Three paths:
 //   - depthwise (one input channel per group): a direct loop per output plane, no im2col
-//     (depthwise2d.cpp for the common 3x3/5x5/7x7 stride-1/2 kernels);
+//     (depthwise2d.cpp for the common 3x3/5x5/7x7 stride-1/2 kernels; small planes eight
+//     channels at a time, depthwise_channels.cpp);
 //   - pointwise (1x1, stride 1, no padding): one GEMM per group straight on the input;
 //   - otherwise im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col.
 // With fp16 input and output, depthwise and pointwise convs work through cache-sized planes or
@@ -17,6 +18,7 @@
 #include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/conv_quantized_weight.hpp"
 #include "mil/ops/conv/depthwise2d.hpp"
+#include "mil/ops/conv/depthwise_channels.hpp"
 #include "mil/ops/conv/depthwise_f16.hpp"
 #include "mil/ops/conv/pointwise_f16.hpp"
 #include "mil/ops/conv/window.hpp"
@@ -139,13 +141,25 @@ private:
     }
 
     static void depthwise(const ConvShapes& s, const float* x, const float* weight, float* out, ThreadPool& pool) {
-        const int64_t planes = s.n * s.c_out, plane_work = s.w.out_size() * s.w.taps();
+        const int64_t plane_work = s.w.out_size() * s.w.taps();
         const int64_t scratch = depthwise2d_scratch(s.w);
-        pool.parallel_for(planes, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(plane_work, 1)),
-                          [&](int64_t p0, int64_t p1) {
-                              std::vector<float> pad(static_cast<size_t>(scratch));
-                              for (int64_t p = p0; p < p1; ++p) {
-                                  const int64_t n = p / s.c_out, co = p % s.c_out, g = co / s.c_out_g;
+        // Small planes with one output channel per input channel: blocks of eight channels
+        // vectorised across channels (depthwise_channels.cpp); leftover channels as planes.
+        const int64_t block_scratch = s.c_out_g == 1 ? depthwise_channels_scratch(s.w) : 0;
+        const int64_t blocks = block_scratch ? s.c_out / kDepthwiseLanes : 0;
+        const int64_t units_per_item = blocks + (s.c_out - blocks * kDepthwiseLanes);
+        pool.parallel_for(s.n * units_per_item, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(plane_work, 1)),
+                          [&](int64_t u0, int64_t u1) {
+                              std::vector<float> pad(static_cast<size_t>(std::max(scratch, block_scratch)));
+                              for (int64_t u = u0; u < u1; ++u) {
+                                  const int64_t n = u / units_per_item, r = u % units_per_item;
+                                  if (r < blocks) {
+                                      depthwise_channels8(x + n * s.c_in * s.w.in_size(), weight, s.w,
+                                                          out + n * s.c_out * s.w.out_size(), r * kDepthwiseLanes, pad.data());
+                                      continue;
+                                  }
+                                  const int64_t co = blocks * kDepthwiseLanes + (r - blocks), g = co / s.c_out_g;
+                                  const int64_t p = n * s.c_out + co;
                                   const float* in = x + (n * s.c_in + g) * s.w.in_size();
                                   if (scratch)
                                       depthwise2d_plane(in, weight + co * s.w.taps(), s.w, out + p * s.w.out_size(), pad.data());
