@@ -148,7 +148,8 @@ private:
         const int64_t block_scratch = s.c_out_g == 1 ? depthwise_channels_scratch(s.w) : 0;
         const int64_t blocks = block_scratch ? s.c_out / kDepthwiseLanes : 0;
         const int64_t units_per_item = blocks + (s.c_out - blocks * kDepthwiseLanes);
-        pool.parallel_for(s.n * units_per_item, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(plane_work, 1)),
+        const int64_t unit_work = plane_work * (blocks ? kDepthwiseLanes : 1);
+        pool.parallel_for(s.n * units_per_item, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(unit_work, 1)),
                           [&](int64_t u0, int64_t u1) {
                               std::vector<float> pad(static_cast<size_t>(std::max(scratch, block_scratch)));
                               for (int64_t u = u0; u < u1; ++u) {
