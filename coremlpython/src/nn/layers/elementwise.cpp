@@ -18,21 +18,16 @@ Var fold_inputs(LayerContext& ctx, const std::string& op) {
     return acc;
 }
 
-void translate_add(LayerContext& ctx) {
+// A single input combines with the layer's scalar alpha; several fold left to right.
+void fold_or_alpha(LayerContext& ctx, const std::string& op, float alpha) {
     ctx.require(1, -1, 1);
-    if (ctx.input_count() == 1)
-        ctx.set_out(0, binary(ctx, "add", ctx.in(), ctx.writer().float_scalar(ctx.layer().add().alpha())));
-    else
-        ctx.set_out(0, fold_inputs(ctx, "add"));
+    ctx.set_out(0, ctx.input_count() == 1 ? binary(ctx, op, ctx.in(), ctx.writer().float_scalar(alpha))
+                                          : fold_inputs(ctx, op));
 }
 
-void translate_multiply(LayerContext& ctx) {
-    ctx.require(1, -1, 1);
-    if (ctx.input_count() == 1)
-        ctx.set_out(0, binary(ctx, "mul", ctx.in(), ctx.writer().float_scalar(ctx.layer().multiply().alpha())));
-    else
-        ctx.set_out(0, fold_inputs(ctx, "mul"));
-}
+void translate_add(LayerContext& ctx) { fold_or_alpha(ctx, "add", ctx.layer().add().alpha()); }
+
+void translate_multiply(LayerContext& ctx) { fold_or_alpha(ctx, "mul", ctx.layer().multiply().alpha()); }
 
 void translate_average(LayerContext& ctx) {
     ctx.require(1, -1, 1);

@@ -22,28 +22,16 @@ struct Relu6 {
 };
 namespace vm = kernels::vm;
 
-struct Sigmoid {
-    void array(const float* x, float* y, int64_t n) const { vm::sigmoid(x, y, n); }
-};
-struct Silu {
-    void array(const float* x, float* y, int64_t n) const { vm::silu(x, y, n); }
-};
-struct Softplus {
-    void array(const float* x, float* y, int64_t n) const { vm::softplus(x, y, n); }
-};
+using Sigmoid = ArrayFn<vm::sigmoid>;
+using Silu = ArrayFn<vm::silu>;
+using Softplus = ArrayFn<vm::softplus>;
 struct Softsign {
     float operator()(float x) const { return x / (1.0f + std::fabs(x)); }
 };
 
-struct GeluExact {
-    void array(const float* x, float* y, int64_t n) const { vm::gelu_erf(x, y, n); }
-};
-struct GeluTanh {
-    void array(const float* x, float* y, int64_t n) const { vm::gelu_tanh(x, y, n); }
-};
-struct GeluSigmoid {
-    void array(const float* x, float* y, int64_t n) const { vm::gelu_sigmoid(x, y, n); }
-};
+using GeluExact = ArrayFn<vm::gelu_erf>;
+using GeluTanh = ArrayFn<vm::gelu_tanh>;
+using GeluSigmoid = ArrayFn<vm::gelu_sigmoid>;
 
 struct ClampedRelu {
     float alpha, beta;
@@ -83,13 +71,9 @@ struct ThresholdedRelu {
 float param(const BuildContext& ctx, const char* name) { return static_cast<float>(ctx.const_float(name)); }
 
 template <class Fn>
-std::unique_ptr<Kernel> plain(const BuildContext& ctx) {
-    return make_unary(ctx, Fn{}, Cost::Vectorized);
-}
+constexpr auto plain = &unary_kernel<Fn, Cost::Vectorized>;
 template <class Fn>
-std::unique_ptr<Kernel> cheap(const BuildContext& ctx) {
-    return make_unary(ctx, Fn{}, Cost::Cheap);
-}
+constexpr auto cheap = &unary_kernel<Fn, Cost::Cheap>;
 template <class Fn>
 std::unique_ptr<Kernel> with_alpha(const BuildContext& ctx) {
     return make_unary(ctx, Fn{param(ctx, "alpha")}, Cost::Cheap);
@@ -101,9 +85,9 @@ std::unique_ptr<Kernel> with_alpha_beta(const BuildContext& ctx) {
 
 std::unique_ptr<Kernel> make_gelu(const BuildContext& ctx) {
     const std::string mode = ctx.const_string("mode", "EXACT");
-    if (mode == "EXACT") return make_unary(ctx, GeluExact{}, Cost::Vectorized);
-    if (mode == "TANH_APPROXIMATION") return make_unary(ctx, GeluTanh{}, Cost::Vectorized);
-    if (mode == "SIGMOID_APPROXIMATION") return make_unary(ctx, GeluSigmoid{}, Cost::Vectorized);
+    if (mode == "EXACT") return plain<GeluExact>(ctx);
+    if (mode == "TANH_APPROXIMATION") return plain<GeluTanh>(ctx);
+    if (mode == "SIGMOID_APPROXIMATION") return plain<GeluSigmoid>(ctx);
     ctx.fail("unknown mode '" + mode + "' (expected EXACT, TANH_APPROXIMATION or SIGMOID_APPROXIMATION)");
 }
 

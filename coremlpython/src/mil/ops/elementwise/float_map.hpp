@@ -120,4 +120,16 @@ std::unique_ptr<Kernel> make_unary(const BuildContext& ctx, FloatFn fn, IntFn in
     return std::make_unique<UnaryKernel<FloatFn, IntFn>>(fn, int_fn, cost);
 }
 
+// A functor mapping whole float arrays through one array routine (kernels/vec_math).
+template <void (*Fn)(const float*, float*, int64_t)>
+struct ArrayFn {
+    void array(const float* x, float* y, int64_t n) const { Fn(x, y, n); }
+};
+
+// The kernel factory (for OCML_REGISTER_MIL_OP) of a functor without parameters.
+template <class FloatFn, Cost C>
+std::unique_ptr<Kernel> unary_kernel(const BuildContext& ctx) {
+    return make_unary(ctx, FloatFn{}, C);
+}
+
 }  // namespace opencoreml::mil

@@ -35,15 +35,10 @@ OCML_FLOAT_FN(Tan, std::tan(x))
 #undef OCML_FLOAT_FN
 
 // Vectorised through kernels/vec_math (within a few ulp of float32; see its header).
-#define OCML_VEC_FN(Name, fn)                                                          \
-    struct Name {                                                                      \
-        void array(const float* x, float* y, int64_t n) const { kernels::vm::fn(x, y, n); } \
-    };
-OCML_VEC_FN(Erf, erf)
-OCML_VEC_FN(Exp, exp)
-OCML_VEC_FN(Exp2, exp2)
-OCML_VEC_FN(Tanh, tanh)
-#undef OCML_VEC_FN
+using Erf = ArrayFn<kernels::vm::erf>;
+using Exp = ArrayFn<kernels::vm::exp>;
+using Exp2 = ArrayFn<kernels::vm::exp2>;
+using Tanh = ArrayFn<kernels::vm::tanh>;
 
 // int32 forms wrap around on overflow like numpy's int32 (abs(INT32_MIN) == INT32_MIN).
 struct AbsInt {
@@ -67,17 +62,11 @@ struct Exp2Int {
 };
 
 template <class Fn>
-std::unique_ptr<Kernel> float_op(const BuildContext& ctx) {
-    return make_unary(ctx, Fn{}, Cost::Transcendental);
-}
+constexpr auto float_op = &unary_kernel<Fn, Cost::Transcendental>;
 template <class Fn>
-std::unique_ptr<Kernel> vec_float_op(const BuildContext& ctx) {
-    return make_unary(ctx, Fn{}, Cost::Vectorized);
-}
+constexpr auto vec_float_op = &unary_kernel<Fn, Cost::Vectorized>;
 template <class Fn>
-std::unique_ptr<Kernel> cheap_float_op(const BuildContext& ctx) {
-    return make_unary(ctx, Fn{}, Cost::Cheap);
-}
+constexpr auto cheap_float_op = &unary_kernel<Fn, Cost::Cheap>;
 template <class Fn, class IntFn>
 std::unique_ptr<Kernel> float_int_op(const BuildContext& ctx) {
     return make_unary(ctx, Fn{}, IntFn{}, Cost::Cheap);
