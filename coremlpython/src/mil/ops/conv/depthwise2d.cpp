@@ -4,16 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-// Compile the row loop for several instruction sets, chosen when the library loads.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define OCML_DW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define OCML_DW_CLONES
-#endif
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // the vectors never cross a non-inlined call
-#endif
+#include "kernels/target_clones.hpp"
 
 namespace opencoreml::mil {
 namespace {
@@ -91,7 +82,7 @@ inline __attribute__((always_inline)) void row_kernel(const float* rows, int64_t
 }
 
 template <int K, int S>
-OCML_DW_CLONES void plane_kernel(const float* pad, int64_t cols, const float* weight, float* out, int64_t height,
+OCML_TARGET_CLONES void plane_kernel(const float* pad, int64_t cols, const float* weight, float* out, int64_t height,
                                  int64_t width) {
     const int64_t odd = (cols + 1) / 2;
     for (int64_t oh = 0; oh < height; ++oh)

@@ -3,14 +3,7 @@
 
 #include <cstring>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define OCML_DWC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define OCML_DWC_CLONES
-#endif
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // the vectors never cross a non-inlined call
-#endif
+#include "kernels/target_clones.hpp"
 
 namespace opencoreml::mil {
 namespace {
@@ -28,7 +21,7 @@ Geometry geometry(const Window3& w) {
     return {(w.out[1] - 1) * w.s[1] + (w.k[1] - 1) * w.d[1] + 1, (w.out[2] - 1) * w.s[2] + (w.k[2] - 1) * w.d[2] + 1};
 }
 
-OCML_DWC_CLONES void block(const float* x, const float* weight, const Window3& w, float* out, int64_t c0, float* scratch) {
+OCML_TARGET_CLONES void block(const float* x, const float* weight, const Window3& w, float* out, int64_t c0, float* scratch) {
     const Geometry g = geometry(w);
     const int64_t in_plane = w.in[1] * w.in[2], out_plane = w.out[1] * w.out[2], taps = w.k[1] * w.k[2];
     Lanes* in = reinterpret_cast<Lanes*>(scratch);  // [g.rows * g.cols] positions, zero padded
