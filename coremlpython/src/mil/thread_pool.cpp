@@ -46,26 +46,30 @@ ThreadPool::~ThreadPool() {
     for (auto& w : workers_) w.join();
 }
 
-bool ThreadPool::wait_for_job(uint64_t seen) {
+uint32_t ThreadPool::current_generation() const {
+    return static_cast<uint32_t>(claim_.load() >> 32);  // seq_cst: see wait_for_job
+}
+
+bool ThreadPool::wait_for_job(uint32_t seen) {
     const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
     for (int i = 0;; ++i) {
         if (stop_.load(std::memory_order_relaxed)) return false;
-        if (generation_.load(std::memory_order_acquire) != seen) return true;
+        if (static_cast<uint32_t>(claim_.load(std::memory_order_acquire) >> 32) != seen) return true;
         cpu_relax();
         if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) break;
     }
     std::unique_lock<std::mutex> lock(sleep_mutex_);
-    sleepers_.fetch_add(1);  // seq_cst: pairs with the caller's generation store, then sleepers load
-    wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+    sleepers_.fetch_add(1);  // seq_cst: pairs with the caller's claim_ store, then sleepers load
+    wake_.wait(lock, [&] { return stop_.load() || current_generation() != seen; });
     sleepers_.fetch_sub(1);
     return !stop_.load();
 }
 
 void ThreadPool::worker_loop() {
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     while (wait_for_job(seen)) {
-        seen = generation_.load(std::memory_order_acquire);
-        run_chunks(static_cast<uint32_t>(seen));
+        seen = current_generation();
+        run_chunks(seen);
     }
 }
 
@@ -107,7 +111,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     const int64_t max_chunks = static_cast<int64_t>(size()) * 4;
     const int64_t wanted = std::min(max_chunks, (n + grain - 1) / grain);
     const int64_t chunk = (n + wanted - 1) / wanted;
-    const uint32_t generation = static_cast<uint32_t>(generation_.load(std::memory_order_relaxed) + 1);
+    const uint32_t generation = current_generation() + 1;
 
     job_fn_ = &fn;
     error_ = nullptr;
@@ -115,8 +119,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     job_chunk_ = chunk;
     chunks_.store((n + chunk - 1) / chunk, std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
-    claim_.store(pack(generation, 0), std::memory_order_release);
-    generation_.store(generation);  // seq_cst: see wait_for_job
+    claim_.store(pack(generation, 0));  // publishes the job; seq_cst: see wait_for_job
     if (sleepers_.load() > 0) {
         { std::lock_guard<std::mutex> lock(sleep_mutex_); }
         wake_.notify_all();

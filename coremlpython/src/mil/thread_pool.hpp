@@ -33,7 +33,8 @@ public:
 
 private:
     void worker_loop();
-    bool wait_for_job(uint64_t seen);  // false when the pool stops
+    bool wait_for_job(uint32_t seen);  // false when the pool stops
+    uint32_t current_generation() const;  // of the newest job (0 before the first)
     // Claims and runs chunks of job `generation` until none is left (or a newer job began).
     void run_chunks(uint32_t generation);
 
@@ -45,10 +46,10 @@ private:
     // woke late never runs a newer job's chunks with an older function.
     const std::function<void(int64_t, int64_t)>* job_fn_ = nullptr;
     int64_t job_n_ = 0, job_chunk_ = 0;
-    // Claim counter: generation (high 32 bits) and next chunk index (low 32 bits).
+    // Claim counter: generation (high 32 bits; a new job bumps it, which is what idle
+    // workers watch for) and next chunk index (low 32 bits).
     std::atomic<uint64_t> claim_{0};
     std::atomic<int64_t> chunks_{0}, finished_{0};
-    std::atomic<uint64_t> generation_{0};
 
     std::mutex error_mutex_;
     std::exception_ptr error_;  // the first exception a chunk threw
