@@ -17,6 +17,7 @@
 #include "mil/ops/conv/conv_common.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/conv_quantized_weight.hpp"
+#include "mil/ops/conv/conv_tiled.hpp"
 #include "mil/ops/conv/depthwise2d.hpp"
 #include "mil/ops/conv/depthwise_channels.hpp"
 #include "mil/ops/conv/depthwise_f16.hpp"
@@ -51,6 +52,7 @@ public:
           weight_(std::move(weight)),
           bias_(ctx, "bias") {
         require_float_inputs(ctx, {"x", "bias"});
+        pack_tiled();
     }
 
     bool fuse_clamp(float lo, float hi) override {
@@ -76,6 +78,7 @@ public:
         }
         weight_ = F32Operand::constant(std::move(fused_w));
         bias_ = F32Operand::constant(std::move(fused_b));
+        pack_tiled();
         return true;
     }
 
@@ -123,6 +126,11 @@ public:
         }
         const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
+        if (!(s.c_in_g == 1 && groups_ > 1) && conv_tiled_applies(s.w)) {
+            tiled_path(ctx, s, x.data<float>(), weight.data<float>(), bias, out.data());
+            out.commit();
+            return;
+        }
         fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
         if (s.c_in_g == 1 && groups_ > 1)
             depthwise(s, x.data<float>(), weight.data<float>(), out.data(), ctx.threads());
@@ -170,6 +178,30 @@ private:
                           });
     }
 
+    // Constant weights packed once for conv_tiled (1-D and 2-D convs).
+    void pack_tiled() {
+        if (!weight_.is_const() || dims_ > 2) return;
+        const Tensor& w = weight_.constant();
+        if (w.rank() != dims_ + 2 || w.dim(0) == 0 || w.dim(0) % groups_ != 0) return;
+        tiled_ = TiledConvWeights::pack(w.data<float>(), w.dim(0), groups_, w.numel() / w.dim(0));
+    }
+
+    void tiled_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, const float* bias, float* out) const {
+        TiledConvWeights packed_now;  // non-constant weights: packed for this run
+        const TiledConvWeights* packed = &tiled_;
+        if (tiled_.empty()) {
+            packed_now = TiledConvWeights::pack(weight, s.c_out, s.groups, s.c_in_g * s.w.taps());
+            packed = &packed_now;
+        }
+        TiledConvArgs a;
+        a.n = s.n, a.c_in = s.c_in, a.c_out = s.c_out, a.groups = s.groups, a.w = s.w;
+        a.x = x, a.weights = packed, a.bias = bias, a.epilogue = epilogue_, a.out = out;
+        const TiledConvScratch need = conv_tiled_scratch(a);
+        Tensor planes = ctx.scratch(DType::Float32, {std::max<int64_t>(need.floats, 1)});
+        Tensor offsets = ctx.scratch(DType::Int64, {std::max<int64_t>(need.offsets, 1)});
+        conv_tiled(a, planes.data<float>(), offsets.data<int64_t>(), ctx.threads());
+    }
+
     void gemm_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, float* out) const {
         const Window3& w = s.w;
         const int64_t out_size = w.out_size(), rows = s.c_in_g * w.taps();
@@ -207,6 +239,7 @@ private:
     WindowSpec spec_;
     F32Operand weight_, bias_;
     Epilogue epilogue_;
+    TiledConvWeights tiled_;
 };
 
 // The iOS17 revision only widens dtypes and allows non-constant weights; one kernel serves all.

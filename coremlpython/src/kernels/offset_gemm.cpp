@@ -1,0 +1,96 @@
+// opencoreml kernels: offset_gemm (offset_gemm.hpp). The mr x (vectors * W) accumulators stay
+// in registers for the whole K loop; each step loads one or two vectors of B and broadcasts
+// the block's mr weights. Bias, clamp and store happen once per tile.
+#include "kernels/offset_gemm.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/vec_simd.hpp"
+
+namespace opencoreml::kernels {
+namespace {
+
+using vm::detail::load;
+using vm::detail::store;
+using vm::detail::Vec;
+
+// Rows per block: 12 x 2 accumulators + 2 B vectors + a broadcast fit AVX-512's 32 registers;
+// 6 x 2 + 3 fit the 16 of AVX2 and SSE.
+constexpr int rows_for(int W) { return W >= 16 ? 12 : 6; }
+
+struct Body {
+    const OffsetGemmTile& t;
+
+    template <int W, int MR, int NV>
+    OCML_VEC_INLINE void tile(const float* a, const float* bias, float* c, int64_t rows) const {
+        using F = typename Vec<W>::F;
+        F acc[MR][NV];
+        for (int i = 0; i < MR; ++i) {
+            const float b0 = bias && i < rows ? bias[i] : 0.0f;
+            for (int v = 0; v < NV; ++v) acc[i][v] = F{} + b0;
+        }
+        const float* b = t.b;
+        const int64_t* off = t.offsets;
+        for (int64_t k = 0; k < t.K; ++k, a += MR) {
+            const float* row = b + off[k];
+            F bv[NV];
+            for (int v = 0; v < NV; ++v) bv[v] = load<F>(row + v * W);
+            // A scalar times a vector: GCC broadcasts straight from memory into the FMA
+            // (a splat built as F{} + a[i] costs an add and a shuffle per weight).
+            for (int i = 0; i < MR; ++i)
+                for (int v = 0; v < NV; ++v) acc[i][v] += a[i] * bv[v];
+        }
+        if (t.lo > -INFINITY || t.hi < INFINITY) {
+            const F lo = F{} + t.lo, hi = F{} + t.hi;
+            for (int i = 0; i < MR; ++i)
+                for (int v = 0; v < NV; ++v) {
+                    acc[i][v] = acc[i][v] < lo ? lo : acc[i][v];
+                    acc[i][v] = acc[i][v] > hi ? hi : acc[i][v];
+                }
+        }
+        for (int i = 0; i < MR; ++i)
+            if (i < rows)
+                for (int v = 0; v < NV; ++v) store(c + i * t.ldc + v * W, acc[i][v]);
+    }
+
+    template <int W>
+    OCML_VEC_INLINE void run() const {
+        constexpr int MR = rows_for(W);
+        for (int64_t blk = 0; blk < t.blocks; ++blk) {
+            const int64_t r0 = blk * MR, rows = std::min<int64_t>(MR, t.rows - r0);
+            const float* a = t.a + blk * t.K * MR;
+            const float* bias = t.bias ? t.bias + r0 : nullptr;
+            float* c = t.c + r0 * t.ldc;
+            if (t.vectors == 2)
+                tile<W, MR, 2>(a, bias, c, rows);
+            else
+                tile<W, MR, 1>(a, bias, c, rows);
+        }
+    }
+};
+
+}  // namespace
+
+OffsetGemmGeometry offset_gemm_geometry() {
+    const int level = vm::detail::isa_level();
+    const int lanes = level == 2 ? 16 : level == 1 ? 8 : 4;
+    return {rows_for(lanes), lanes};
+}
+
+std::vector<float> offset_gemm_pack(const float* a, int64_t M, int64_t K, int64_t lda, int mr) {
+    const int64_t blocks = (M + mr - 1) / mr;
+    std::vector<float> packed(static_cast<size_t>(blocks * K * mr), 0.0f);
+    for (int64_t m = 0; m < M; ++m) {
+        float* dst = packed.data() + (m / mr) * K * mr + m % mr;
+        const float* src = a + m * lda;
+        for (int64_t k = 0; k < K; ++k) dst[k * mr] = src[k];
+    }
+    return packed;
+}
+
+void offset_gemm(const OffsetGemmTile& t) {
+    if (t.blocks > 0) vm::detail::dispatch(Body{t});
+}
+
+}  // namespace opencoreml::kernels

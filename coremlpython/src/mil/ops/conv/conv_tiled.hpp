@@ -1,0 +1,54 @@
+// opencoreml ML program ops: conv on opencoreml's own register-tiled product
+// (kernels/offset_gemm.hpp) for 1-D and 2-D windows with any stride, dilation, padding and
+// groups. Instead of an im2col matrix, the input is copied once into zero-padded planes
+// split by stride phase (stride 2: even/odd rows x even/odd columns), so that every kernel
+// tap reads a contiguous run of a plane: output pixel q = oh * wv + ow of tap (kh, kw) sits at
+// a fixed offset from q. The product then computes rows of width wv (a few columns past the
+// output width are computed and dropped) and writes bias + clamp straight into the output.
+// Pointwise convs (1x1, stride 1, no padding) read the input itself, without a copy.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mil/ops/conv/window.hpp"
+#include "mil/ops/linalg/epilogue.hpp"
+
+namespace opencoreml::mil {
+
+class ThreadPool;
+
+// Constant weights [c_out, k] (k = c_in / groups * taps) packed for offset_gemm, per group.
+struct TiledConvWeights {
+    int mr = 0;
+    int64_t groups = 0, c_out_g = 0, k = 0;
+    std::vector<float> packed;  // [groups][blocks of mr rows][k][mr]
+
+    bool empty() const { return packed.empty(); }
+    int64_t blocks() const { return (c_out_g + mr - 1) / mr; }
+    const float* group(int64_t g) const { return packed.data() + g * blocks() * k * mr; }
+    static TiledConvWeights pack(const float* w, int64_t c_out, int64_t groups, int64_t k);
+};
+
+// Whether conv_tiled runs this geometry (1-D or 2-D, padding not negative).
+bool conv_tiled_applies(const Window3& w);
+
+struct TiledConvArgs {
+    int64_t n = 0, c_in = 0, c_out = 0, groups = 1;
+    Window3 w;
+    const float* x = nullptr;                  // [n, c_in, *in]
+    const TiledConvWeights* weights = nullptr;
+    const float* bias = nullptr;               // [c_out] or null
+    Epilogue epilogue;
+    float* out = nullptr;                      // [n, c_out, *out]; fully written
+};
+
+// Scratch conv_tiled needs: floats (padded planes) and int64 row offsets.
+struct TiledConvScratch {
+    int64_t floats = 0, offsets = 0;
+};
+TiledConvScratch conv_tiled_scratch(const TiledConvArgs& a);
+
+void conv_tiled(const TiledConvArgs& a, float* planes, int64_t* offsets, ThreadPool& pool);
+
+}  // namespace opencoreml::mil

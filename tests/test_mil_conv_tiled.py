@@ -1,0 +1,163 @@
+"""conv through opencoreml's register-tiled product (mil/ops/conv/conv_tiled.cpp): every 1-D
+and 2-D conv that is not depthwise. The geometries here are chosen to hit the kernel's edges:
+output-channel counts that are not multiples of a register block (12 rows on AVX-512, 6 on
+AVX2 and the baseline), output planes whose last tile is partial, one- and two-vector tiles,
+stride phases (2, 3 and 4), dilation with stride, asymmetric padding, pointwise convs read in
+place (with a partial last tile, groups and batches), grouped convs whose groups span several
+blocks, fused relu / clip / batch_norm, weights given at run time, and every instruction-set
+variant (OPENCOREML_VEC_ISA caps the run-time choice; each variant runs in its own process).
+
+Reference: a float64 direct loop (test_mil_linalg_conv.ref_conv). Tolerance: rtol 1e-5 and
+atol 2e-5 * sqrt(K) for K products per output (fp32 sums of standard-normal terms).
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mil_program import MilProgram
+from test_mil_linalg_conv import i32, ref_conv, same_pads
+
+RNG = np.random.default_rng(11)
+
+
+def rand(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def close(actual, expected, k):
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=1e-5, atol=2e-5 * np.sqrt(k))
+
+
+def conv_program(x_shape, w, b=None, after=None, **params):
+    """x -> conv(weight w, bias b) [-> `after` op] -> output."""
+    p = MilProgram()
+    x = p.input("x", np.float32, x_shape)
+    args = dict(x=x, weight=p.const(w, blob=True), **params)
+    if b is not None:
+        args["bias"] = p.const(b, blob=True)
+    y = p.op("conv", **args)
+    if after is not None:
+        op, extra = after
+        y = p.op(op, x=y, **{k: (p.const(v) if isinstance(v, np.ndarray) and v.ndim else v) for k, v in extra.items()})
+    p.output(y)
+    return p, y
+
+
+def predict(tmp_path, x, w, b=None, after=None, **params):
+    p, y = conv_program(x.shape, w, b, after, **params)
+    return p.model(tmp_path).predict({"x": x})[y]
+
+
+# (x shape, weight shape, strides, dilations, pads, groups)
+GEOMETRIES = {
+    "3x3 same, 13 channels, partial tiles": ((1, 5, 9, 11), (13, 5, 3, 3), [1, 1], [1, 1], [1, 1, 1, 1], 1),
+    "3x3 stride 2, 25 channels": ((2, 7, 15, 17), (25, 7, 3, 3), [2, 2], [1, 1], [1, 1, 1, 1], 1),
+    "7x7 stride 2 stem": ((1, 3, 32, 30), (16, 3, 7, 7), [2, 2], [1, 1], [3, 3, 3, 3], 1),
+    "stride 3 x 4, dilated, asymmetric pads": ((1, 4, 20, 23), (7, 4, 3, 4), [3, 4], [2, 1], [0, 2, 3, 1], 1),
+    "1x1 stride 2 shortcut": ((1, 8, 16, 16), (24, 8, 1, 1), [2, 2], [1, 1], [0, 0, 0, 0], 1),
+    "pointwise, partial last tile": ((1, 19, 7, 9), (30, 19, 1, 1), [1, 1], [1, 1], [0, 0, 0, 0], 1),
+    "pointwise, groups, batch 3": ((3, 12, 5, 13), (27, 4, 1, 1), [1, 1], [1, 1], [0, 0, 0, 0], 3),
+    "grouped 3x3, groups of 14 channels": ((2, 8, 10, 10), (28, 4, 3, 3), [1, 1], [1, 1], [1, 1, 1, 1], 2),
+    "valid 3x3 on a 4x4 plane": ((1, 6, 4, 4), (9, 6, 3, 3), [1, 1], [1, 1], [0, 0, 0, 0], 1),
+    "deep, small plane (one tile)": ((1, 64, 4, 4), (40, 64, 3, 3), [1, 1], [1, 1], [1, 1, 1, 1], 1),
+    "wide row (one-vector tiles)": ((1, 3, 5, 70), (8, 3, 3, 3), [1, 1], [1, 1], [1, 1, 1, 1], 1),
+    "kernel larger than the plane": ((1, 2, 3, 3), (5, 2, 5, 5), [1, 1], [1, 1], [2, 2, 2, 2], 1),
+}
+
+
+@pytest.mark.parametrize("name", list(GEOMETRIES))
+def test_geometry(tmp_path, name):
+    xs, ws, strides, dilations, pads, groups = GEOMETRIES[name]
+    x, w, b = rand(*xs), rand(*ws), rand(ws[0])
+    out = predict(tmp_path, x, w, b, strides=i32(strides), dilations=i32(dilations), pad_type="custom",
+                  pad=i32(pads), groups=np.int32(groups))
+    close(out, ref_conv(x, w, b, strides=strides, dilations=dilations, pads=pads, groups=groups), w[0].size)
+
+
+@pytest.mark.parametrize("length,kernel,stride,dilation", [(50, 3, 1, 1), (41, 5, 2, 2), (9, 1, 1, 1)])
+def test_conv1d(tmp_path, length, kernel, stride, dilation):
+    x, w, b = rand(2, 6, length), rand(14, 6, kernel), rand(14)
+    pads = same_pads([length], [kernel], [stride], [dilation])
+    out = predict(tmp_path, x, w, b, strides=i32([stride]), dilations=i32([dilation]), pad_type="same")
+    close(out, ref_conv(x, w, b, strides=[stride], dilations=[dilation], pads=pads), w[0].size)
+
+
+@pytest.mark.parametrize("op,params,lo,hi", [("relu", {}, 0.0, np.inf), ("relu6", {}, 0.0, 6.0),
+                                            ("clip", {"alpha": np.float32(-0.5), "beta": np.float32(0.7)}, -0.5, 0.7)])
+def test_fused_clamp(tmp_path, op, params, lo, hi):
+    x, w, b = rand(1, 5, 12, 12), rand(17, 5, 3, 3), rand(17)
+    out = predict(tmp_path, x, w, b, after=(op, params), pad_type="same")
+    ref = np.clip(ref_conv(x, w, b, pads=[1, 1, 1, 1]), lo, hi)
+    close(out, ref, w[0].size)
+    assert out.min() >= lo and out.max() <= hi
+
+
+def test_fused_batch_norm(tmp_path):
+    x, w = rand(1, 6, 11, 11), rand(15, 6, 3, 3)
+    mean, var, gamma, beta = rand(15), np.abs(rand(15)) + 0.5, rand(15), rand(15)
+    after = ("batch_norm", dict(mean=mean, variance=var, gamma=gamma, beta=beta, epsilon=np.float32(1e-5)))
+    out = predict(tmp_path, x, w, after=after, strides=i32([2, 2]), pad_type="same")
+    conv = ref_conv(x, w, strides=[2, 2], pads=same_pads([11, 11], [3, 3], [2, 2], [1, 1]))
+    shape = (1, -1, 1, 1)
+    ref = (conv - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + 1e-5) * gamma.reshape(shape) + beta.reshape(shape)
+    close(out, ref, w[0].size)
+
+
+def test_runtime_weights(tmp_path):
+    # Weights as an input are packed for each prediction.
+    x, w = rand(2, 9, 8, 7), rand(20, 9, 3, 3)
+    p = MilProgram()
+    y = p.op("conv", x=p.input("x", np.float32, x.shape), weight=p.input("w", np.float32, w.shape),
+             pad_type="same", strides=i32([1, 2]))
+    p.output(y)
+    model = p.model(tmp_path)
+    pads = same_pads([8, 7], [3, 3], [1, 2], [1, 1])
+    for _ in range(2):
+        w = rand(20, 9, 3, 3)
+        close(model.predict({"x": x, "w": w})[y], ref_conv(x, w, strides=[1, 2], pads=pads), w[0].size)
+
+
+def test_many_threads_agree(tmp_path):
+    # One model, predictions from several Python threads at once: same answers as alone.
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, w, b = rand(1, 16, 20, 20), rand(40, 16, 3, 3), rand(40)
+    p, y = conv_program(x.shape, w, b, pad_type="same")
+    model = p.model(tmp_path)
+    inputs = [rand(1, 16, 20, 20) for _ in range(8)]
+    alone = [model.predict({"x": v})[y] for v in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda v: model.predict({"x": v})[y], inputs))
+    for a, t in zip(alone, together):
+        np.testing.assert_array_equal(a, t)
+
+
+_ISA_SCRIPT = r"""
+import sys, numpy as np, opencoreml as ct
+model = ct.models.MLModel(sys.argv[1])
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], model.predict({"x": x})[sys.argv[4]])
+"""
+
+
+@pytest.mark.parametrize("isa", ["baseline", "avx2"])
+@pytest.mark.parametrize("name", ["3x3 stride 2, 25 channels", "pointwise, partial last tile",
+                                  "stride 3 x 4, dilated, asymmetric pads", "wide row (one-vector tiles)"])
+def test_instruction_set_variants(tmp_path, isa, name):
+    xs, ws, strides, dilations, pads, groups = GEOMETRIES[name]
+    x, w, b = rand(*xs), rand(*ws), rand(ws[0])
+    p, y = conv_program(xs, w, b, strides=i32(strides), dilations=i32(dilations), pad_type="custom", pad=i32(pads),
+                        groups=np.int32(groups))
+    package = str(tmp_path / "conv.mlpackage")
+    p.model(tmp_path).save(package)
+    np.save(tmp_path / "x.npy", x)
+    env = dict(os.environ, OPENCOREML_VEC_ISA=isa)
+    result = subprocess.run([sys.executable, "-c", _ISA_SCRIPT, package, str(tmp_path / "x.npy"),
+                             str(tmp_path / "y.npy"), y], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = np.load(tmp_path / "y.npy")
+    close(out, ref_conv(x, w, b, strides=strides, dilations=dilations, pads=pads, groups=groups), w[0].size)
