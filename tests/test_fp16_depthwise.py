@@ -1,4 +1,4 @@
-"""Depthwise conv on fp16 tensors runs plane by plane (depthwise_f16.cpp: each input plane
+"""Depthwise conv on fp16 tensors runs plane by plane (depthwise.cpp: each input plane
 widened, convolved and rounded in cache). Its results must be exactly those of the float32
 kernel on the widened input, rounded once to fp16 at the op boundary: checked bit for bit
 against the same program in float32, for the fast 3x3/5x5 planes and the general loop,

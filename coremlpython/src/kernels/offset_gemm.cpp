@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/vec_math.hpp"
 #include "kernels/vec_simd.hpp"
 
 namespace opencoreml::kernels {
@@ -15,9 +16,11 @@ using vm::detail::load;
 using vm::detail::store;
 using vm::detail::Vec;
 
-// Rows per block: 12 x 2 accumulators + 2 B vectors + a broadcast fit AVX-512's 32 registers;
-// 6 x 2 + 3 fit the 16 of AVX2 and SSE.
-constexpr int rows_for(int W) { return W >= 16 ? 12 : 6; }
+// Rows per block: a wide and a narrow choice per vector width. 12 x 2 accumulators + 2 B
+// vectors + a broadcast fit AVX-512's 32 registers, 6 x 2 + 3 the 16 of AVX2 and SSE; the
+// narrow ones (8, 4) avoid padding rows for channel counts that are multiples of 8 or 4.
+constexpr int wide_rows(int W) { return W >= 16 ? 12 : 6; }
+constexpr int narrow_rows(int W) { return W >= 16 ? 8 : 4; }
 
 struct Body {
     const OffsetGemmTile& t;
@@ -54,9 +57,8 @@ struct Body {
                 for (int v = 0; v < NV; ++v) store(c + i * t.ldc + v * W, acc[i][v]);
     }
 
-    template <int W>
-    OCML_VEC_INLINE void run() const {
-        constexpr int MR = rows_for(W);
+    template <int W, int MR>
+    OCML_VEC_INLINE void blocks() const {
         for (int64_t blk = 0; blk < t.blocks; ++blk) {
             const int64_t r0 = blk * MR, rows = std::min<int64_t>(MR, t.rows - r0);
             const float* a = t.a + blk * t.K * MR;
@@ -68,14 +70,27 @@ struct Body {
                 tile<W, MR, 1>(a, bias, c, rows);
         }
     }
+
+    template <int W>
+    OCML_VEC_INLINE void run() const {
+        if (t.mr == narrow_rows(W))
+            blocks<W, narrow_rows(W)>();
+        else
+            blocks<W, wide_rows(W)>();
+    }
 };
 
 }  // namespace
 
 OffsetGemmGeometry offset_gemm_geometry() {
-    const int level = vm::detail::isa_level();
-    const int lanes = level == 2 ? 16 : level == 1 ? 8 : 4;
-    return {rows_for(lanes), lanes};
+    const int lanes = vm::lanes();
+    return {wide_rows(lanes), narrow_rows(lanes), lanes};
+}
+
+int offset_gemm_rows(int64_t M) {
+    const OffsetGemmGeometry g = offset_gemm_geometry();
+    const int64_t wide = (M + g.mr - 1) / g.mr * g.mr, narrow = (M + g.mr_narrow - 1) / g.mr_narrow * g.mr_narrow;
+    return narrow < wide ? g.mr_narrow : g.mr;
 }
 
 std::vector<float> offset_gemm_pack(const float* a, int64_t M, int64_t K, int64_t lda, int mr) {

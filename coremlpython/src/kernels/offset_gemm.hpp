@@ -7,7 +7,8 @@
 // mr rows stored k-major, so each step of the K loop broadcasts mr consecutive floats.
 //
 // The tile shape follows the widest instruction set the CPU has (chosen at run time, like
-// vec_math): AVX-512 12 rows x 32 or 16 columns, AVX2 and the baseline 6 rows x 2W or W.
+// vec_math): AVX-512 12 or 8 rows x 32 or 16 columns, AVX2 and the baseline 6 or 4 rows x 2W
+// or W columns.
 #pragma once
 
 #include <cstdint>
@@ -16,17 +17,22 @@
 namespace opencoreml::kernels {
 
 struct OffsetGemmGeometry {
-    int mr = 0;     // rows (output channels) per block
-    int lanes = 0;  // floats per vector; a tile has 1 or 2 vectors of columns
+    int mr = 0;         // rows (output channels) per block, the usual choice
+    int mr_narrow = 0;  // the other block height the kernel has
+    int lanes = 0;      // floats per vector; a tile has 1 or 2 vectors of columns
 };
 
 // The geometry for this CPU (fixed for the life of the process).
 OffsetGemmGeometry offset_gemm_geometry();
 
+// The block height for M rows: the one that pads fewer rows (the wide one on a tie).
+int offset_gemm_rows(int64_t M);
+
 // Packs rows [M, K] (row stride lda) into ceil(M / mr) blocks of [K][mr], zero past row M.
 std::vector<float> offset_gemm_pack(const float* a, int64_t M, int64_t K, int64_t lda, int mr);
 
 struct OffsetGemmTile {
+    int mr = 0;                       // block height A was packed with (a geometry's mr or mr_narrow)
     int64_t K = 0;
     const float* a = nullptr;         // first packed block; `blocks` blocks follow each other
     int64_t blocks = 0;

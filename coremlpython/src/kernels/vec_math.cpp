@@ -39,6 +39,11 @@ int isa_level() {
 
 using namespace detail;
 
+int lanes() {
+    const int level = isa_level();
+    return level == 2 ? 16 : level == 1 ? 8 : 4;
+}
+
 #define OCML_VEC_UNARY(name, expr)                       \
     namespace {                                          \
     struct name##_fn {                                   \

@@ -22,6 +22,10 @@
 
 namespace opencoreml::kernels::vm {
 
+// Floats per vector of the instruction set these kernels run with on this CPU (16 AVX-512,
+// 8 AVX2, 4 baseline): callers size tiles and padding by it.
+int lanes();
+
 void exp(const float* x, float* y, int64_t n);
 void exp2(const float* x, float* y, int64_t n);
 void expm1(const float* x, float* y, int64_t n);

@@ -108,7 +108,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
         return;
     }
     std::lock_guard<std::mutex> call(call_mutex_, std::adopt_lock);
-    const int64_t max_chunks = static_cast<int64_t>(size()) * 4;
+    const int64_t max_chunks = static_cast<int64_t>(size()) * 16;
     const int64_t wanted = std::min(max_chunks, (n + grain - 1) / grain);
     const int64_t chunk = (n + wanted - 1) / wanted;
     const uint32_t generation = current_generation() + 1;

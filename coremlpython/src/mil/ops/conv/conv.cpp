@@ -1,15 +1,13 @@
 // opencoreml ML program ops: conv — 1-D/2-D/3-D convolution with strides, dilations, groups
 // and every pad_type, fp16 or fp32 (iOS17: weight/bias of another dtype, non-constant
-// weights); conv_quantized is the same kernel over weights dequantized once at load. Three paths:
-//   - depthwise (one input channel per group): a direct loop per output plane, no im2col
-//     (depthwise2d.cpp for the common 3x3/5x5/7x7 stride-1/2 kernels; small planes eight
-//     channels at a time, depthwise_channels.cpp);
-//   - pointwise (1x1, stride 1, no padding): one GEMM per group straight on the input;
-//   - otherwise im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col.
-// With fp16 input and output, depthwise and pointwise convs work through cache-sized planes or
-// column panels (depthwise_f16.cpp, pointwise_f16.cpp) instead of full-size float32 copies.
-// Constant weights are converted to float32 once at load; their [Cout, Cin/g, *K] row-major
-// layout already is the GEMM's left-hand matrix. The bias is fused by pre-filling the output.
+// weights); conv_quantized is the same kernel over weights dequantized once at load. Paths:
+//   - depthwise (one input channel per group), any dims: depthwise.cpp, a plane at a time;
+//   - 1-D and 2-D: conv_tiled.cpp, opencoreml's register-tiled product over phase planes
+//     (weights packed at load; bias and a fused relu/clip applied in the tile);
+//   - 3-D: im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col,
+//     the bias pre-filled. fp16 pointwise convs (any dims) go through cache-sized column
+//     panels (pointwise_f16.cpp) instead of full-size float32 copies.
+// A following batch_norm is folded into constant weights and bias at load.
 #include <algorithm>
 #include <vector>
 
@@ -18,9 +16,8 @@
 #include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/conv_quantized_weight.hpp"
 #include "mil/ops/conv/conv_tiled.hpp"
-#include "mil/ops/conv/depthwise2d.hpp"
-#include "mil/ops/conv/depthwise_channels.hpp"
-#include "mil/ops/conv/depthwise_f16.hpp"
+#include "mil/ops/conv/phase_planes.hpp"
+#include "mil/ops/conv/depthwise.hpp"
 #include "mil/ops/conv/pointwise_f16.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/linalg/epilogue.hpp"
@@ -30,9 +27,6 @@
 
 namespace opencoreml::mil {
 namespace {
-
-// Multiply-adds per parallel task below which splitting work is not worth a wake-up.
-constexpr int64_t kTaskWork = 1 << 15;
 
 struct ConvShapes {
     int64_t n = 0, c_in = 0, c_out = 0, groups = 1, c_in_g = 0, c_out_g = 0;
@@ -107,13 +101,8 @@ public:
                          " output channels");
             bias = bias_values.data<float>();
         }
-        if (s.c_in_g == 1 && groups_ > 1 && ctx.input("x").dtype() == DType::Float16 &&
-            ctx.output_dtype(0) == DType::Float16) {
-            // fp16 in and out: planes are widened and rounded one at a time (depthwise_f16.cpp).
-            DepthwiseF16Args a{s.n, s.c_in, s.c_out, s.c_out_g, s.w, static_cast<const uint16_t*>(ctx.input("x").raw()),
-                               weight.data<float>(), bias, epilogue_, nullptr};
-            a.out = static_cast<uint16_t*>(ctx.allocate_output(0, DType::Float16, out_shape).raw());
-            depthwise_f16(a, ctx.threads());
+        if (s.c_in_g == 1 && groups_ > 1) {
+            depthwise_path(ctx, s, weight.data<float>(), bias, out_shape);
             return;
         }
         if (pointwise_f16_applies(ctx, s)) {
@@ -126,16 +115,13 @@ public:
         }
         const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
-        if (!(s.c_in_g == 1 && groups_ > 1) && conv_tiled_applies(s.w)) {
+        if (window_is_planar(s.w)) {
             tiled_path(ctx, s, x.data<float>(), weight.data<float>(), bias, out.data());
             out.commit();
             return;
         }
         fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
-        if (s.c_in_g == 1 && groups_ > 1)
-            depthwise(s, x.data<float>(), weight.data<float>(), out.data(), ctx.threads());
-        else
-            gemm_path(ctx, s, x.data<float>(), weight.data<float>(), out.data());
+        gemm_path(ctx, s, x.data<float>(), weight.data<float>(), out.data());
         epilogue_.apply(out.data(), shape_numel(out_shape));
         out.commit();
     }
@@ -148,34 +134,22 @@ private:
                ctx.output_dtype(0) == DType::Float16;
     }
 
-    static void depthwise(const ConvShapes& s, const float* x, const float* weight, float* out, ThreadPool& pool) {
-        const int64_t plane_work = s.w.out_size() * s.w.taps();
-        const int64_t scratch = depthwise2d_scratch(s.w);
-        // Small planes with one output channel per input channel: blocks of eight channels
-        // vectorised across channels (depthwise_channels.cpp); leftover channels as planes.
-        const int64_t block_scratch = s.c_out_g == 1 ? depthwise_channels_scratch(s.w) : 0;
-        const int64_t blocks = block_scratch ? s.c_out / kDepthwiseLanes : 0;
-        const int64_t units_per_item = blocks + (s.c_out - blocks * kDepthwiseLanes);
-        const int64_t unit_work = plane_work * (blocks ? kDepthwiseLanes : 1);
-        pool.parallel_for(s.n * units_per_item, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(unit_work, 1)),
-                          [&](int64_t u0, int64_t u1) {
-                              std::vector<float> pad(static_cast<size_t>(std::max(scratch, block_scratch)));
-                              for (int64_t u = u0; u < u1; ++u) {
-                                  const int64_t n = u / units_per_item, r = u % units_per_item;
-                                  if (r < blocks) {
-                                      depthwise_channels8(x + n * s.c_in * s.w.in_size(), weight, s.w,
-                                                          out + n * s.c_out * s.w.out_size(), r * kDepthwiseLanes, pad.data());
-                                      continue;
-                                  }
-                                  const int64_t co = blocks * kDepthwiseLanes + (r - blocks), g = co / s.c_out_g;
-                                  const int64_t p = n * s.c_out + co;
-                                  const float* in = x + (n * s.c_in + g) * s.w.in_size();
-                                  if (scratch)
-                                      depthwise2d_plane(in, weight + co * s.w.taps(), s.w, out + p * s.w.out_size(), pad.data());
-                                  else
-                                      depthwise_plane(in, weight + co * s.w.taps(), s.w, out + p * s.w.out_size());
-                              }
-                          });
+    // fp16 in and out: planes widened and rounded one at a time; otherwise through float32.
+    void depthwise_path(RunContext& ctx, const ConvShapes& s, const float* weight, const float* bias, const Shape& out_shape) const {
+        DepthwiseArgs a;
+        a.n = s.n, a.c_in = s.c_in, a.c_out = s.c_out, a.c_out_g = s.c_out_g, a.w = s.w;
+        a.weight = weight, a.bias = bias, a.epilogue = epilogue_;
+        if (ctx.input("x").dtype() == DType::Float16 && ctx.output_dtype(0) == DType::Float16) {
+            a.x16 = static_cast<const uint16_t*>(ctx.input("x").raw());
+            a.out16 = static_cast<uint16_t*>(ctx.allocate_output(0, DType::Float16, out_shape).raw());
+            depthwise(a, ctx.threads());
+            return;
+        }
+        const Tensor x = ctx.input_f32("x");
+        F32Output out(ctx, 0, out_shape);
+        a.x = x.data<float>(), a.out = out.data();
+        depthwise(a, ctx.threads());
+        out.commit();
     }
 
     // Constant weights packed once for conv_tiled (1-D and 2-D convs).

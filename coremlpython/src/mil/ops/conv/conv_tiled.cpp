@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "kernels/offset_gemm.hpp"
-#include "mil/ops/conv/conv_loops.hpp"
+#include "mil/ops/conv/phase_planes.hpp"
 #include "mil/thread_pool.hpp"
 
 namespace opencoreml::mil {
@@ -15,85 +15,87 @@ namespace {
 // Multiply-adds per parallel task below which splitting work is not worth a wake-up.
 constexpr int64_t kTaskWork = 1 << 16;
 
-// Where each tap of the window reads: the input as planes of stride phases (or as it is).
+// Where row k of the product reads, for one group:
+//   Input  - pointwise: x itself; columns are pixels (the last, partial tile is packed);
+//   Planes - the phase planes; columns are q = oh * wph + ow (columns ow >= out width dropped);
+//   Packed - tiles of output pixels gathered from the phase planes into [k][nr] panels, for
+//            small planes where the dropped columns of Planes would waste much of the work.
+enum class Source { Input, Planes, Packed };
+
 struct Layout {
-    int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, top = 0, left = 0;
-    int64_t h = 1, w = 1, oh = 1, ow = 1;
-    bool direct = false;        // pointwise: B is x itself, planes of h * w
-    int64_t hph = 0, wph = 0;   // phase plane rows and columns (the padded input / stride)
-    int64_t slots = 1;          // phase planes per channel (sh * sw; unused ones stay empty)
-    int64_t plane = 0;          // floats per plane, slack included
-    int64_t wv = 0;             // output row width as computed (>= ow)
+    PhasePlanes pp;             // geometry (pp.plane etc. unused for Input)
+    Source source = Source::Planes;
+    int64_t wv = 0;             // columns per output row in the product (ow, or wph for Planes)
     int64_t nr = 0;             // columns per tile
     int vectors = 2;
     int64_t k = 0;              // rows of B per group: c_in_g * taps
 
-    int64_t q() const { return oh * wv; }
-    int64_t tiles() const { return (q() + nr - 1) / nr; }
-    int64_t slot(int64_t tap_h, int64_t tap_w) const { return (tap_h * dh % sh) * sw + tap_w * dw % sw; }
+    int64_t cols() const { return pp.oh * wv; }
+    int64_t tiles() const { return (cols() + nr - 1) / nr; }
+    // Tiles gathered into panels per group: all of them (Packed), the partial last (Input).
+    int64_t packed_tiles() const {
+        return source == Source::Packed ? tiles() : source == Source::Input && cols() % nr ? 1 : 0;
+    }
+    int64_t first_packed() const { return tiles() - packed_tiles(); }
 };
+
+// Vectors per tile for `cols` columns: one when two would mostly compute past the end.
+int vectors_for(int64_t cols, int lanes) {
+    const int64_t two = (cols + 2 * lanes - 1) / (2 * lanes) * 2 * lanes, one = (cols + lanes - 1) / lanes * lanes;
+    return one * 8 < two * 7 ? 1 : 2;
+}
+
+int64_t computed_cols(int64_t cols, int64_t nr) { return (cols + nr - 1) / nr * nr; }
 
 Layout layout_for(const TiledConvArgs& a) {
     const Window3& w = a.w;
     Layout l;
-    l.kh = w.k[1], l.kw = w.k[2], l.sh = w.s[1], l.sw = w.s[2], l.dh = w.d[1], l.dw = w.d[2];
-    l.top = w.before[1], l.left = w.before[2];
-    l.h = w.in[1], l.w = w.in[2], l.oh = w.out[1], l.ow = w.out[2];
-    l.k = a.c_in / a.groups * l.kh * l.kw;
-    l.direct = l.kh == 1 && l.kw == 1 && l.sh == 1 && l.sw == 1 && l.top == 0 && l.left == 0 && l.oh == l.h && l.ow == l.w;
     const int lanes = kernels::offset_gemm_geometry().lanes;
-    if (l.direct) {
-        l.wv = l.w;
-    } else {
-        const int64_t hp = (l.oh - 1) * l.sh + (l.kh - 1) * l.dh + 1, wp = (l.ow - 1) * l.sw + (l.kw - 1) * l.dw + 1;
-        l.hph = (hp + l.sh - 1) / l.sh, l.wph = (wp + l.sw - 1) / l.sw;
-        l.slots = l.sh * l.sw;
-        l.wv = l.wph;
+    // Tiles read up to 2 * lanes - 1 columns past the last computed one.
+    l.pp = PhasePlanes::make(w, 2 * lanes);
+    const PhasePlanes& p = l.pp;
+    l.k = a.c_in / a.groups * p.taps();
+    const int64_t pixels = p.oh * p.ow;
+    if (p.taps() == 1 && p.sh == 1 && p.sw == 1 && p.top == 0 && p.left == 0 && p.oh == p.h && p.ow == p.w) {
+        l.source = Source::Input;
+        l.wv = p.w;
+        l.vectors = vectors_for(pixels, lanes);
+        l.nr = l.vectors * lanes;
+        return l;
     }
-    // One vector of columns when two would mostly compute past the end.
-    const int64_t q = l.q(), two = (q + 2 * lanes - 1) / (2 * lanes) * 2 * lanes, one = (q + lanes - 1) / lanes * lanes;
-    l.vectors = one * 8 < two * 7 ? 1 : 2;
+    // Planes unless panels of output pixels compute at least a fifth fewer columns.
+    const int v_planes = vectors_for(p.oh * p.wph, lanes), v_packed = vectors_for(pixels, lanes);
+    const bool packed = computed_cols(pixels, v_packed * lanes) * 10 <= computed_cols(p.oh * p.wph, v_planes * lanes) * 8;
+    l.source = packed ? Source::Packed : Source::Planes;
+    l.wv = packed ? p.ow : p.wph;
+    l.vectors = packed ? v_packed : v_planes;
     l.nr = l.vectors * lanes;
-    // Tiles read up to nr - 1 columns past the last row and taps reach past the computed rows.
-    if (!l.direct) l.plane = l.hph * l.wph + l.wph + l.nr;
     return l;
 }
 
-// Phase plane (rh, rw) of one channel: plane[a * wph + b] = padded input at (a * sh + rh, b * sw + rw).
-void fill_phase(const Layout& l, const float* x, int64_t rh, int64_t rw, float* dst) {
-    int64_t lo = 0, hi = 0;
-    valid_range(l.wph, l.w, l.sw, rw - l.left, lo, hi);
-    for (int64_t a = 0; a < l.hph; ++a, dst += l.wph) {
-        const int64_t ih = a * l.sh + rh - l.top;
-        if (ih < 0 || ih >= l.h)
-            std::fill(dst, dst + l.wph, 0.0f);
-        else
-            gather_row(dst, x + ih * l.w, l.sw, rw - l.left, lo, hi, l.wph);
-    }
-    std::fill(dst, dst + l.plane - l.hph * l.wph, 0.0f);
-}
-
-bool phase_used(const Layout& l, int64_t rh, int64_t rw) {
-    bool row = false, col = false;
-    for (int64_t t = 0; t < l.kh && !row; ++t) row = t * l.dh % l.sh == rh;
-    for (int64_t t = 0; t < l.kw && !col; ++t) col = t * l.dw % l.sw == rw;
-    return row && col;
-}
-
-// Offsets of B's rows (k = channel * taps + tap) from the group's first plane.
+// Offsets of B's rows (k = channel * taps + tap) from the group's first plane (or x).
 void fill_offsets(const Layout& l, int64_t c_in_g, int64_t* off) {
+    const PhasePlanes& p = l.pp;
     for (int64_t c = 0; c < c_in_g; ++c)
-        for (int64_t th = 0; th < l.kh; ++th)
-            for (int64_t tw = 0; tw < l.kw; ++tw)
-                *off++ = l.direct ? c * l.h * l.w
-                                  : (c * l.slots + l.slot(th, tw)) * l.plane + th * l.dh / l.sh * l.wph + tw * l.dw / l.sw;
+        for (int64_t th = 0; th < p.kh; ++th)
+            for (int64_t tw = 0; tw < p.kw; ++tw)
+                *off++ = l.source == Source::Input ? c * p.h * p.w : c * p.slots * p.plane + p.tap_offset(th, tw);
+}
+
+// dst[0, n) = src[0, n) for the short runs of panel packing: inline, where a library memcpy
+// call would cost more than the copy.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) std::memcpy(dst + i, src + i, 4 * sizeof(float));
+    if (n - i >= 2) std::memcpy(dst + i, src + i, 2 * sizeof(float)), i += 2;
+    if (i < n) dst[i] = src[i];
 }
 
 }  // namespace
 
 TiledConvWeights TiledConvWeights::pack(const float* w, int64_t c_out, int64_t groups, int64_t k) {
     TiledConvWeights t;
-    t.mr = kernels::offset_gemm_geometry().mr;
+    t.mr = kernels::offset_gemm_rows(c_out / groups);
     t.groups = groups, t.c_out_g = c_out / groups, t.k = k;
     for (int64_t g = 0; g < groups; ++g) {
         std::vector<float> p = kernels::offset_gemm_pack(w + g * t.c_out_g * k, t.c_out_g, k, k, t.mr);
@@ -102,34 +104,37 @@ TiledConvWeights TiledConvWeights::pack(const float* w, int64_t c_out, int64_t g
     return t;
 }
 
-bool conv_tiled_applies(const Window3& w) {
-    return w.in[0] == 1 && w.out[0] == 1 && w.k[0] == 1 && w.before[1] >= 0 && w.before[2] >= 0 && w.out_size() > 0;
-}
-
 TiledConvScratch conv_tiled_scratch(const TiledConvArgs& a) {
     const Layout l = layout_for(a);
     TiledConvScratch s;
-    // Direct: the last tile's rows copied with zero columns past the end (it would read past x).
-    s.floats = l.direct ? a.c_in * l.nr : a.c_in * l.slots * l.plane;
-    s.offsets = l.direct ? 2 * l.k : l.k;
+    s.floats = (l.source == Source::Input ? 0 : a.c_in * l.pp.slots * l.pp.plane) + a.groups * l.packed_tiles() * l.k * l.nr;
+    s.offsets = 2 * l.k;  // rows in the planes (or x), rows in a panel
     return s;
 }
 
-void conv_tiled(const TiledConvArgs& a, float* planes, int64_t* offsets, ThreadPool& pool) {
+void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, ThreadPool& pool) {
     const Layout l = layout_for(a);
+    const PhasePlanes& pp = l.pp;
     const TiledConvWeights& wt = *a.weights;
-    const int64_t c_in_g = a.c_in / a.groups, in_plane = l.h * l.w, out_plane = l.oh * l.ow;
-    const int64_t q = l.q(), tiles = l.tiles(), blocks = wt.blocks();
+    const int64_t c_in_g = a.c_in / a.groups, in_plane = pp.h * pp.w, out_plane = pp.oh * pp.ow;
+    const int64_t cols = l.cols(), tiles = l.tiles(), blocks = wt.blocks();
+    const int64_t packed_tiles = l.packed_tiles(), first_packed = l.first_packed();
+    const bool input = l.source == Source::Input;
+    float* planes = scratch;
+    const int64_t channel_src = input ? in_plane : pp.slots * pp.plane;
+    float* panels = scratch + (input ? 0 : a.c_in * channel_src);  // [group][packed tile][k][nr]
+    const int64_t group_src = c_in_g * channel_src;
     fill_offsets(l, c_in_g, offsets);
-    int64_t* tail_offsets = offsets + l.k;
-    if (l.direct)
-        for (int64_t k = 0; k < l.k; ++k) tail_offsets[k] = k * l.nr;
+    int64_t* panel_offsets = offsets + l.k;
+    for (int64_t k = 0; k < l.k; ++k) panel_offsets[k] = k * l.nr;
 
-    // Units of work: (group, tile, run of blocks); tiles first, blocks split only when there
-    // are too few tiles to keep every thread busy.
+    // Units of work: (group, tile, run of blocks). Blocks are split into runs when there are
+    // too few tiles for about 16 units per thread: with a handful of units per thread, one
+    // more unit on one thread than on the other costs a large share of the time.
     const int threads = pool.size();
     int64_t runs = 1;
-    if (threads > 1 && a.groups * tiles < 4 * threads) runs = std::min(blocks, (4 * threads + a.groups * tiles - 1) / (a.groups * tiles));
+    if (threads > 1 && a.groups * tiles < 16 * threads)
+        runs = std::min(blocks, (16 * threads + a.groups * tiles - 1) / (a.groups * tiles));
     const int64_t per_run = (blocks + runs - 1) / runs;
     runs = (blocks + per_run - 1) / per_run;
     const int64_t unit_work = l.k * l.nr * per_run * wt.mr;
@@ -137,23 +142,35 @@ void conv_tiled(const TiledConvArgs& a, float* planes, int64_t* offsets, ThreadP
     for (int64_t n = 0; n < a.n; ++n) {
         const float* x = a.x + n * a.c_in * in_plane;
         float* out = a.out + n * a.c_out * out_plane;
-        if (l.direct && q % l.nr) {
-            // The last tile of a pointwise conv would read past x: its rows, per group, copied
-            // into zero-filled columns.
-            const int64_t q0 = (tiles - 1) * l.nr;
-            for (int64_t g = 0; g < a.groups; ++g)
-                for (int64_t k = 0; k < l.k; ++k) {
-                    float* row = planes + (g * l.k + k) * l.nr;
-                    std::memcpy(row, x + g * c_in_g * in_plane + offsets[k] + q0, static_cast<size_t>(q - q0) * sizeof(float));
-                    std::fill(row + (q - q0), row + l.nr, 0.0f);
-                }
-        }
-        if (!l.direct) {
-            const int64_t items = a.c_in * l.slots;
-            pool.parallel_for(items, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(l.plane, 1)), [&](int64_t i0, int64_t i1) {
-                for (int64_t i = i0; i < i1; ++i) {
-                    const int64_t c = i / l.slots, rh = i % l.slots / l.sw, rw = i % l.sw;
-                    if (phase_used(l, rh, rw)) fill_phase(l, x + c * in_plane, rh, rw, planes + i * l.plane);
+        const float* src = input ? x : planes;
+        if (!input)
+            pool.parallel_for(a.c_in, std::max<int64_t>(1, (1 << 12) / channel_src), [&](int64_t c0, int64_t c1) {
+                for (int64_t c = c0; c < c1; ++c) pp.fill(x + c * in_plane, planes + c * channel_src);
+            });
+        if (packed_tiles) {
+            // Panels: column j of tile t is output pixel t * nr + j (zero past the last pixel).
+            // Items: (group, packed tile, run of up to 256 rows), so one big tile still splits.
+            constexpr int64_t kRows = 256;
+            const int64_t parts = (l.k + kRows - 1) / kRows;
+            pool.parallel_for(a.groups * packed_tiles * parts, std::max<int64_t>(1, (1 << 13) / (kRows * l.nr)), [&](int64_t i0, int64_t i1) {
+                for (int64_t item = i0; item < i1; ++item) {
+                    const int64_t i = item / parts, k0 = item % parts * kRows, k1 = std::min(l.k, k0 + kRows);
+                    const int64_t g = i / packed_tiles, p0 = (first_packed + i % packed_tiles) * l.nr;
+                    const int64_t count = std::min(l.nr, cols - p0);
+                    // Runs of consecutive source floats: the tile's pieces of output rows.
+                    int64_t seg_at[33], seg_from[33], seg_len[33], segs = 0;
+                    for (int64_t j = 0; j < count;) {
+                        const int64_t p = p0 + j, len = input ? count - j : std::min(count - j, pp.ow - p % pp.ow);
+                        seg_at[segs] = j, seg_from[segs] = input ? p : p / pp.ow * pp.wph + p % pp.ow, seg_len[segs++] = len;
+                        j += len;
+                    }
+                    const float* base = src + g * group_src;
+                    float* panel = panels + (i * l.k + k0) * l.nr;
+                    for (int64_t k = k0; k < k1; ++k, panel += l.nr) {
+                        const float* row = base + offsets[k];
+                        for (int64_t sg = 0; sg < segs; ++sg) copy_floats(panel + seg_at[sg], row + seg_from[sg], seg_len[sg]);
+                        std::fill(panel + count, panel + l.nr, 0.0f);
+                    }
                 }
             });
         }
@@ -165,23 +182,27 @@ void conv_tiled(const TiledConvArgs& a, float* planes, int64_t* offsets, ThreadP
                 const int64_t q0 = tile * l.nr, b0 = run * per_run, b1 = std::min(blocks, b0 + per_run);
                 const int64_t co0 = g * wt.c_out_g + b0 * wt.mr, rows = std::min(wt.c_out_g, b1 * wt.mr) - b0 * wt.mr;
                 kernels::OffsetGemmTile t;
+                t.mr = wt.mr;
                 t.K = l.k;
                 t.a = wt.group(g) + b0 * l.k * wt.mr;
-                t.b = l.direct ? x + g * c_in_g * in_plane + q0 : planes + g * c_in_g * l.slots * l.plane + q0;
-                t.offsets = offsets;
+                if (tile >= first_packed) {
+                    t.b = panels + (g * packed_tiles + tile - first_packed) * l.k * l.nr;
+                    t.offsets = panel_offsets;
+                } else {
+                    t.b = src + g * group_src + q0;
+                    t.offsets = offsets;
+                }
                 t.vectors = l.vectors;
                 t.bias = a.bias ? a.bias + co0 : nullptr;
                 t.lo = a.epilogue.lo, t.hi = a.epilogue.hi;
-                const bool tail = q0 + l.nr > q;
-                if (l.direct && tail) t.b = planes + g * l.k * l.nr, t.offsets = tail_offsets;
-                if (l.wv == l.ow && !tail) {
+                if (l.wv == pp.ow && q0 + l.nr <= cols) {
                     t.blocks = b1 - b0, t.rows = rows;
                     t.c = out + co0 * out_plane + q0, t.ldc = out_plane;
                     kernels::offset_gemm(t);
                     continue;
                 }
                 // Through tmp: keep only columns of real output pixels.
-                const int64_t q1 = std::min(q0 + l.nr, q);
+                const int64_t q1 = std::min(q0 + l.nr, cols);
                 for (int64_t b = b0; b < b1; ++b) {
                     t.a = wt.group(g) + b * l.k * wt.mr;
                     t.blocks = 1, t.rows = std::min<int64_t>(wt.mr, wt.c_out_g - b * wt.mr);
@@ -191,10 +212,10 @@ void conv_tiled(const TiledConvArgs& a, float* planes, int64_t* offsets, ThreadP
                     float* dst = out + (g * wt.c_out_g + b * wt.mr) * out_plane;
                     for (int64_t s = q0; s < q1;) {
                         const int64_t row = s / l.wv, col = s % l.wv, end = std::min(q1, (row + 1) * l.wv);
-                        if (col < l.ow) {
-                            const int64_t len = std::min(end, row * l.wv + l.ow) - s;
+                        if (col < pp.ow) {
+                            const int64_t len = std::min(end, row * l.wv + pp.ow) - s;
                             for (int64_t r = 0; r < t.rows; ++r)
-                                std::memcpy(dst + r * out_plane + row * l.ow + col, tmp + r * l.nr + (s - q0),
+                                std::memcpy(dst + r * out_plane + row * pp.ow + col, tmp + r * l.nr + (s - q0),
                                             static_cast<size_t>(len) * sizeof(float));
                         }
                         s = end;

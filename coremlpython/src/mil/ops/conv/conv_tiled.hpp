@@ -5,7 +5,9 @@
 // tap reads a contiguous run of a plane: output pixel q = oh * wv + ow of tap (kh, kw) sits at
 // a fixed offset from q. The product then computes rows of width wv (a few columns past the
 // output width are computed and dropped) and writes bias + clamp straight into the output.
-// Pointwise convs (1x1, stride 1, no padding) read the input itself, without a copy.
+// Pointwise convs (1x1, stride 1, no padding) read the input itself, without a copy. On small
+// planes, where those dropped columns would be a large share, tiles of output pixels are
+// gathered from the planes into panels instead.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,8 @@
 namespace opencoreml::mil {
 
 class ThreadPool;
+
+// conv_tiled runs the windows PhasePlanes takes (window_is_planar in phase_planes.hpp).
 
 // Constant weights [c_out, k] (k = c_in / groups * taps) packed for offset_gemm, per group.
 struct TiledConvWeights {
@@ -30,9 +34,6 @@ struct TiledConvWeights {
     static TiledConvWeights pack(const float* w, int64_t c_out, int64_t groups, int64_t k);
 };
 
-// Whether conv_tiled runs this geometry (1-D or 2-D, padding not negative).
-bool conv_tiled_applies(const Window3& w);
-
 struct TiledConvArgs {
     int64_t n = 0, c_in = 0, c_out = 0, groups = 1;
     Window3 w;
@@ -43,12 +44,12 @@ struct TiledConvArgs {
     float* out = nullptr;                      // [n, c_out, *out]; fully written
 };
 
-// Scratch conv_tiled needs: floats (padded planes) and int64 row offsets.
+// Scratch conv_tiled needs: floats (padded planes and panels) and int64 row offsets.
 struct TiledConvScratch {
     int64_t floats = 0, offsets = 0;
 };
 TiledConvScratch conv_tiled_scratch(const TiledConvArgs& a);
 
-void conv_tiled(const TiledConvArgs& a, float* planes, int64_t* offsets, ThreadPool& pool);
+void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, ThreadPool& pool);
 
 }  // namespace opencoreml::mil

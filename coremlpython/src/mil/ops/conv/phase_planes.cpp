@@ -1,0 +1,55 @@
+// opencoreml ML program ops: PhasePlanes (phase_planes.hpp).
+#include "mil/ops/conv/phase_planes.hpp"
+
+#include <algorithm>
+
+#include "mil/ops/conv/conv_loops.hpp"
+
+namespace opencoreml::mil {
+
+bool window_is_planar(const Window3& w) {
+    return w.in[0] == 1 && w.out[0] == 1 && w.k[0] == 1 && w.before[1] >= 0 && w.before[2] >= 0 && w.out_size() > 0;
+}
+
+PhasePlanes PhasePlanes::make(const Window3& win, int64_t slack) {
+    PhasePlanes p;
+    p.kh = win.k[1], p.kw = win.k[2], p.sh = win.s[1], p.sw = win.s[2], p.dh = win.d[1], p.dw = win.d[2];
+    p.top = win.before[1], p.left = win.before[2];
+    p.h = win.in[1], p.w = win.in[2], p.oh = win.out[1], p.ow = win.out[2];
+    // The padded input actually read, split into sh x sw phases.
+    const int64_t hp = (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1, wp = (p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1;
+    p.hph = (hp + p.sh - 1) / p.sh, p.wph = (wp + p.sw - 1) / p.sw;
+    p.slots = p.sh * p.sw;
+    // A tap's row index oh + th * dh / sh stays below hph, so reads end within one row past the data.
+    p.plane = p.hph * p.wph + p.wph + slack;
+    return p;
+}
+
+bool PhasePlanes::slot_used(int64_t s) const {
+    const int64_t rh = s / sw, rw = s % sw;
+    bool row = false, col = false;
+    for (int64_t t = 0; t < kh && !row; ++t) row = t * dh % sh == rh;
+    for (int64_t t = 0; t < kw && !col; ++t) col = t * dw % sw == rw;
+    return row && col;
+}
+
+void PhasePlanes::fill_slot(const float* x, int64_t s, float* dst) const {
+    const int64_t rh = s / sw, rw = s % sw;
+    int64_t lo = 0, hi = 0;
+    valid_range(wph, w, sw, rw - left, lo, hi);
+    for (int64_t a = 0; a < hph; ++a, dst += wph) {
+        const int64_t ih = a * sh + rh - top;
+        if (ih < 0 || ih >= h)
+            std::fill(dst, dst + wph, 0.0f);
+        else
+            gather_row(dst, x + ih * w, sw, rw - left, lo, hi, wph);
+    }
+    std::fill(dst, dst + (plane - hph * wph), 0.0f);
+}
+
+void PhasePlanes::fill(const float* x, float* dst) const {
+    for (int64_t s = 0; s < slots; ++s)
+        if (slot_used(s)) fill_slot(x, s, dst + s * plane);
+}
+
+}  // namespace opencoreml::mil

@@ -1,0 +1,40 @@
+// opencoreml ML program ops: the input of a 1-D or 2-D window op (conv, depthwise conv) laid
+// out so that every kernel tap reads a contiguous run. Each channel is copied, zero-padded,
+// into one plane per stride phase (stride 2: even rows x even columns, even x odd, ...; stride
+// 1: one padded plane). In that layout output pixel (oh, ow) of tap (th, tw) sits at
+// tap_offset(th, tw) + oh * wph + ow: for a fixed tap, consecutive ow are consecutive floats,
+// and so are whole rows if one computes wph >= ow columns per row and drops the extra ones.
+#pragma once
+
+#include <cstdint>
+
+#include "mil/ops/conv/window.hpp"
+
+namespace opencoreml::mil {
+
+struct PhasePlanes {
+    int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, top = 0, left = 0;
+    int64_t h = 1, w = 1, oh = 1, ow = 1;  // input and output rows and columns
+    int64_t hph = 0, wph = 0;              // rows and columns of a phase plane
+    int64_t slots = 1;                     // planes per channel (sh * sw; unused ones stay unwritten)
+    int64_t plane = 0;                     // floats per plane, `slack` zeros after the data included
+
+    // For a 1-D or 2-D window (window_is_planar) with `slack` zero floats after each plane:
+    // reads run up to (oh + 1) * wph + slack - 1 columns from a tap's offset.
+    static PhasePlanes make(const Window3& w, int64_t slack);
+
+    int64_t taps() const { return kh * kw; }
+    int64_t slot(int64_t th, int64_t tw) const { return (th * dh % sh) * sw + tw * dw % sw; }
+    // Offset of tap (th, tw)'s output pixel (0, 0) from the channel's first plane.
+    int64_t tap_offset(int64_t th, int64_t tw) const { return slot(th, tw) * plane + th * dh / sh * wph + tw * dw / sw; }
+    bool slot_used(int64_t s) const;
+    // Plane `s` of one channel (x: its h * w input plane) into dst (plane floats).
+    void fill_slot(const float* x, int64_t s, float* dst) const;
+    // Every used plane of one channel into dst (slots * plane floats).
+    void fill(const float* x, float* dst) const;
+};
+
+// Whether a window is 1-D or 2-D with padding that is not negative (what PhasePlanes takes).
+bool window_is_planar(const Window3& w);
+
+}  // namespace opencoreml::mil
