@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "mil/ops/conv/window.hpp"
 
@@ -26,6 +27,15 @@ inline void gather_row(float* dst, const float* src, int64_t stride, int64_t off
         for (int64_t t = lo; t < hi; ++t) dst[t] = src[t * stride + offset];
     }
     std::fill(dst + hi, dst + n, 0.0f);
+}
+
+// dst[0, n) = src[0, n) for short runs (a few to a few dozen floats): inline, where a library
+// memcpy call would cost more than the copy.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) std::memcpy(dst + i, src + i, 4 * sizeof(float));
+    if (n - i >= 2) std::memcpy(dst + i, src + i, 2 * sizeof(float)), i += 2;
+    if (i < n) dst[i] = src[i];
 }
 
 // col[(c * taps + tap) * out_size + o] = input value under kernel tap `tap` for output o of

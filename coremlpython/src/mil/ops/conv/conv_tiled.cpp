@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/offset_gemm.hpp"
+#include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/phase_planes.hpp"
 #include "mil/thread_pool.hpp"
 
@@ -82,15 +83,6 @@ void fill_offsets(const Layout& l, int64_t c_in_g, int64_t* off) {
                 *off++ = l.source == Source::Input ? c * p.h * p.w : c * p.slots * p.plane + p.tap_offset(th, tw);
 }
 
-// dst[0, n) = src[0, n) for the short runs of panel packing: inline, where a library memcpy
-// call would cost more than the copy.
-inline void copy_floats(float* dst, const float* src, int64_t n) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) std::memcpy(dst + i, src + i, 4 * sizeof(float));
-    if (n - i >= 2) std::memcpy(dst + i, src + i, 2 * sizeof(float)), i += 2;
-    if (i < n) dst[i] = src[i];
-}
-
 }  // namespace
 
 TiledConvWeights TiledConvWeights::pack(const float* w, int64_t c_out, int64_t groups, int64_t k) {
@@ -145,7 +137,7 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
         const float* src = input ? x : planes;
         if (!input)
             pool.parallel_for(a.c_in, std::max<int64_t>(1, (1 << 12) / channel_src), [&](int64_t c0, int64_t c1) {
-                for (int64_t c = c0; c < c1; ++c) pp.fill(x + c * in_plane, planes + c * channel_src);
+                pp.fill_channels(x + c0 * in_plane, in_plane, c1 - c0, planes + c0 * channel_src);
             });
         if (packed_tiles) {
             // Panels: column j of tile t is output pixel t * nr + j (zero past the last pixel).

@@ -56,17 +56,14 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
 
     pool.parallel_for(a.n * a.c_in, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(m * out_size * taps, 1)), [&](int64_t i0, int64_t i1) {
         float* phases = thread_floats(kSlotDepthwisePad, static_cast<size_t>(run * channel));
-        float* in32 = a.x16 ? thread_floats(kSlotDepthwiseIn, static_cast<size_t>(in_size)) : nullptr;
+        float* in32 = a.x16 ? thread_floats(kSlotDepthwiseIn, static_cast<size_t>(run * in_size)) : nullptr;
         float* out32 = a.out16 ? thread_floats(kSlotDepthwiseOut, static_cast<size_t>(run * m * out_size)) : nullptr;
         float* rows = by_rows ? nullptr : thread_floats(kSlotPanelOut, static_cast<size_t>(run * m * grid));
         // Item i = input plane i of the batch (n * c_in + c); its outputs are planes i * m .. i * m + m - 1.
         for (int64_t i = i0; i < i1;) {
             const int64_t c = i % a.c_in, count = std::min({run, i1 - i, a.c_in - c});
-            for (int64_t j = 0; j < count; ++j) {
-                const float* x = a.x ? a.x + (i + j) * in_size : in32;
-                if (a.x16) blob::fp16_to_fp32(a.x16 + (i + j) * in_size, in32, static_cast<size_t>(in_size));
-                pp.fill(x, phases + j * channel);
-            }
+            if (a.x16) blob::fp16_to_fp32(a.x16 + i * in_size, in32, static_cast<size_t>(count * in_size));
+            pp.fill_channels(a.x ? a.x + i * in_size : in32, in_size, count, phases);
             float* out = a.out ? a.out + i * m * out_size : out32;
             kernels::TapSumPlanes t;
             t.x = phases, t.x_stride = channel, t.multiplier = m;

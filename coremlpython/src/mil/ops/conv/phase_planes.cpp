@@ -2,6 +2,7 @@
 #include "mil/ops/conv/phase_planes.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "mil/ops/conv/conv_loops.hpp"
 
@@ -22,10 +23,15 @@ PhasePlanes PhasePlanes::make(const Window3& win, int64_t slack) {
     p.slots = p.sh * p.sw;
     // A tap's row index oh + th * dh / sh stays below hph, so reads end within one row past the data.
     p.plane = p.hph * p.wph + p.wph + slack;
+    uint64_t used = 0;  // assigned at the end: slot_used reads the mask once it is set
+    for (int64_t s = 0; s < std::min<int64_t>(p.slots, 64); ++s)
+        if (p.slot_used(s)) used |= uint64_t(1) << s;
+    p.used = used;
     return p;
 }
 
 bool PhasePlanes::slot_used(int64_t s) const {
+    if (used && s < 64) return (used >> s) & 1;
     const int64_t rh = s / sw, rw = s % sw;
     bool row = false, col = false;
     for (int64_t t = 0; t < kh && !row; ++t) row = t * dh % sh == rh;
@@ -50,6 +56,35 @@ void PhasePlanes::fill_slot(const float* x, int64_t s, float* dst) const {
 void PhasePlanes::fill(const float* x, float* dst) const {
     for (int64_t s = 0; s < slots; ++s)
         if (slot_used(s)) fill_slot(x, s, dst + s * plane);
+}
+
+void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const {
+    // Wide rows: row by row, zeros only where they go. Narrow ones (small late-stage planes):
+    // per-row zero fills would be most of the work, so zero everything at once.
+    if (wph >= 32) {
+        for (int64_t c = 0; c < count; ++c) fill(x + c * in_size, dst + c * slots * plane);
+        return;
+    }
+    std::memset(dst, 0, static_cast<size_t>(count * slots * plane) * sizeof(float));
+    for (int64_t s = 0; s < slots; ++s) {
+        if (!slot_used(s)) continue;
+        const int64_t rh = s / sw, rw = s % sw, off = rw - left;
+        int64_t lo = 0, hi = 0, a0 = 0, a1 = 0;
+        valid_range(wph, w, sw, off, lo, hi);
+        valid_range(hph, h, sh, rh - top, a0, a1);  // phase rows holding input rows
+        for (int64_t c = 0; c < count; ++c) {
+            const float* in = x + c * in_size;
+            float* out = dst + c * slots * plane + s * plane;
+            for (int64_t a = a0; a < a1; ++a) {
+                const float* row = in + (a * sh + rh - top) * w + off;
+                float* d = out + a * wph;
+                if (sw == 1)
+                    copy_floats(d + lo, row + lo, hi - lo);
+                else
+                    for (int64_t t = lo; t < hi; ++t) d[t] = row[t * sw];
+            }
+        }
+    }
 }
 
 }  // namespace opencoreml::mil

@@ -18,6 +18,7 @@ struct PhasePlanes {
     int64_t hph = 0, wph = 0;              // rows and columns of a phase plane
     int64_t slots = 1;                     // planes per channel (sh * sw; unused ones stay unwritten)
     int64_t plane = 0;                     // floats per plane, `slack` zeros after the data included
+    uint64_t used = 0;                     // bit s: plane s is read by some tap (slots <= 64)
 
     // For a 1-D or 2-D window (window_is_planar) with `slack` zero floats after each plane:
     // reads run up to (oh + 1) * wph + slack - 1 columns from a tap's offset.
@@ -32,6 +33,9 @@ struct PhasePlanes {
     void fill_slot(const float* x, int64_t s, float* dst) const;
     // Every used plane of one channel into dst (slots * plane floats).
     void fill(const float* x, float* dst) const;
+    // The same for `count` channels, input c at x + c * in_size, output at dst + c * slots * plane.
+    // Narrow planes are zeroed in one pass and only their input rows copied in.
+    void fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const;
 };
 
 // Whether a window is 1-D or 2-D with padding that is not negative (what PhasePlanes takes).
