@@ -14,6 +14,7 @@ namespace {
 
 using vm::detail::load;
 using vm::detail::store;
+using vm::detail::store_partial;
 using vm::detail::Vec;
 
 // Rows per block: a wide and a narrow choice per vector width. 12 x 2 accumulators + 2 B
@@ -25,49 +26,73 @@ constexpr int narrow_rows(int W) { return W >= 16 ? 8 : 4; }
 struct Body {
     const OffsetGemmTile& t;
 
-    template <int W, int MR, int NV>
+    // BK consecutive blocks (BK * MR rows) x NV vectors of columns; `rows` of them are stored.
+    template <int W, int MR, int NV, int BK>
     OCML_VEC_INLINE void tile(const float* a, const float* bias, float* c, int64_t rows) const {
         using F = typename Vec<W>::F;
-        F acc[MR][NV];
-        for (int i = 0; i < MR; ++i) {
+        constexpr int R = BK * MR;
+        F acc[R][NV];
+        for (int i = 0; i < R; ++i) {
             const float b0 = bias && i < rows ? bias[i] : 0.0f;
             for (int v = 0; v < NV; ++v) acc[i][v] = F{} + b0;
         }
         const float* b = t.b;
         const int64_t* off = t.offsets;
+        const int64_t block = t.K * MR;  // floats from one packed block to the next
         for (int64_t k = 0; k < t.K; ++k, a += MR) {
             const float* row = b + off[k];
             F bv[NV];
             for (int v = 0; v < NV; ++v) bv[v] = load<F>(row + v * W);
             // A scalar times a vector: GCC broadcasts straight from memory into the FMA
             // (a splat built as F{} + a[i] costs an add and a shuffle per weight).
-            for (int i = 0; i < MR; ++i)
-                for (int v = 0; v < NV; ++v) acc[i][v] += a[i] * bv[v];
+            for (int bk = 0; bk < BK; ++bk)
+                for (int i = 0; i < MR; ++i)
+                    for (int v = 0; v < NV; ++v) acc[bk * MR + i][v] += a[bk * block + i] * bv[v];
         }
         if (t.lo > -INFINITY || t.hi < INFINITY) {
             const F lo = F{} + t.lo, hi = F{} + t.hi;
-            for (int i = 0; i < MR; ++i)
+            for (int i = 0; i < R; ++i)
                 for (int v = 0; v < NV; ++v) {
                     acc[i][v] = acc[i][v] < lo ? lo : acc[i][v];
                     acc[i][v] = acc[i][v] > hi ? hi : acc[i][v];
                 }
         }
-        for (int i = 0; i < MR; ++i)
+        if (t.cols >= NV * W) {
+            for (int i = 0; i < R; ++i)
+                if (i < rows)
+                    for (int v = 0; v < NV; ++v) store(c + i * t.ldc + v * W, acc[i][v]);
+            return;
+        }
+        for (int i = 0; i < R; ++i)  // a tile at the end of a row: only its first cols columns
             if (i < rows)
-                for (int v = 0; v < NV; ++v) store(c + i * t.ldc + v * W, acc[i][v]);
+                for (int v = 0; v < NV; ++v) {
+                    const int64_t left = t.cols - v * W;
+                    if (left >= W)
+                        store(c + i * t.ldc + v * W, acc[i][v]);
+                    else if (left > 0)
+                        store_partial(c + i * t.ldc + v * W, acc[i][v], left);
+                }
     }
 
     template <int W, int MR>
     OCML_VEC_INLINE void blocks() const {
-        for (int64_t blk = 0; blk < t.blocks; ++blk) {
+        int64_t blk = 0;
+        // One vector of columns: two blocks at a time, so enough independent accumulators
+        // hide the multiply-add latency (8 or 12 alone would leave the FMA units idle).
+        if (t.vectors == 1)
+            for (; blk + 2 <= t.blocks; blk += 2) {
+                const int64_t r0 = blk * MR;
+                tile<W, MR, 1, 2>(t.a + blk * t.K * MR, t.bias ? t.bias + r0 : nullptr, t.c + r0 * t.ldc, t.rows - r0);
+            }
+        for (; blk < t.blocks; ++blk) {
             const int64_t r0 = blk * MR, rows = std::min<int64_t>(MR, t.rows - r0);
             const float* a = t.a + blk * t.K * MR;
             const float* bias = t.bias ? t.bias + r0 : nullptr;
             float* c = t.c + r0 * t.ldc;
             if (t.vectors == 2)
-                tile<W, MR, 2>(a, bias, c, rows);
+                tile<W, MR, 2, 1>(a, bias, c, rows);
             else
-                tile<W, MR, 1>(a, bias, c, rows);
+                tile<W, MR, 1, 1>(a, bias, c, rows);
         }
     }
 

@@ -40,6 +40,7 @@ struct OffsetGemmTile {
     const float* b = nullptr;         // row k of B starts at b + offsets[k]
     const int64_t* offsets = nullptr;
     int vectors = 2;                  // columns = vectors * lanes (1 or 2)
+    int64_t cols = INT64_MAX;         // columns stored (fewer than vectors * lanes: the rest dropped)
     float* c = nullptr;               // row r at c + r * ldc; only `rows` rows are written
     int64_t ldc = 0;
     const float* bias = nullptr;      // per row, or null for 0

@@ -17,36 +17,47 @@ namespace {
 constexpr int64_t kTaskWork = 1 << 16;
 
 // Where row k of the product reads, for one group:
-//   Input  - pointwise: x itself; columns are pixels (the last, partial tile is packed);
-//   Planes - the phase planes; columns are q = oh * wph + ow (columns ow >= out width dropped);
+//   Input  - pointwise: x itself; tiles run over the flattened plane (the partial last tile is
+//            copied into a panel: it would read past the end of x);
+//   Planes - the phase planes; tiles run along output rows, nr columns or the row's rest;
 //   Packed - tiles of output pixels gathered from the phase planes into [k][nr] panels, for
-//            small planes where the dropped columns of Planes would waste much of the work.
+//            small planes where row tiles would mostly compute past the row's end.
 enum class Source { Input, Planes, Packed };
 
 struct Layout {
     PhasePlanes pp;             // geometry (pp.plane etc. unused for Input)
     Source source = Source::Planes;
-    int64_t wv = 0;             // columns per output row in the product (ow, or wph for Planes)
     int64_t nr = 0;             // columns per tile
     int vectors = 2;
     int64_t k = 0;              // rows of B per group: c_in_g * taps
 
-    int64_t cols() const { return pp.oh * wv; }
-    int64_t tiles() const { return (cols() + nr - 1) / nr; }
+    int64_t pixels() const { return pp.oh * pp.ow; }
+    int64_t row_tiles() const { return (pp.ow + nr - 1) / nr; }
+    int64_t tiles() const { return source == Source::Planes ? pp.oh * row_tiles() : (pixels() + nr - 1) / nr; }
     // Tiles gathered into panels per group: all of them (Packed), the partial last (Input).
     int64_t packed_tiles() const {
-        return source == Source::Packed ? tiles() : source == Source::Input && cols() % nr ? 1 : 0;
+        return source == Source::Packed ? tiles() : source == Source::Input && pixels() % nr ? 1 : 0;
     }
     int64_t first_packed() const { return tiles() - packed_tiles(); }
+
+    struct Span {
+        int64_t from, to, cols;  // offset of column 0 in B's rows and in an output plane; columns
+    };
+    Span span(int64_t tile) const {
+        if (source != Source::Planes) {
+            const int64_t q0 = tile * nr;
+            return {q0, q0, std::min(nr, pixels() - q0)};
+        }
+        const int64_t row = tile / row_tiles(), c0 = tile % row_tiles() * nr;
+        return {row * pp.wph + c0, row * pp.ow + c0, std::min(nr, pp.ow - c0)};
+    }
 };
 
-// Vectors per tile for `cols` columns: one when two would mostly compute past the end.
-int vectors_for(int64_t cols, int lanes) {
-    const int64_t two = (cols + 2 * lanes - 1) / (2 * lanes) * 2 * lanes, one = (cols + lanes - 1) / lanes * lanes;
-    return one * 8 < two * 7 ? 1 : 2;
-}
+// Columns computed for `count` columns in tiles of nr.
+int64_t rounded(int64_t count, int64_t nr) { return (count + nr - 1) / nr * nr; }
 
-int64_t computed_cols(int64_t cols, int64_t nr) { return (cols + nr - 1) / nr * nr; }
+// Vectors per tile for runs of `cols` columns: one when two would compute a tenth more.
+int vectors_for(int64_t cols, int lanes) { return rounded(cols, 2 * lanes) * 10 > rounded(cols, lanes) * 11 ? 1 : 2; }
 
 Layout layout_for(const TiledConvArgs& a) {
     const Window3& w = a.w;
@@ -59,17 +70,14 @@ Layout layout_for(const TiledConvArgs& a) {
     const int64_t pixels = p.oh * p.ow;
     if (p.taps() == 1 && p.sh == 1 && p.sw == 1 && p.top == 0 && p.left == 0 && p.oh == p.h && p.ow == p.w) {
         l.source = Source::Input;
-        l.wv = p.w;
         l.vectors = vectors_for(pixels, lanes);
-        l.nr = l.vectors * lanes;
-        return l;
+    } else {
+        // Row tiles unless panels of output pixels compute at least a fifth fewer columns.
+        const int v_rows = vectors_for(p.ow, lanes), v_packed = vectors_for(pixels, lanes);
+        const bool packed = rounded(pixels, v_packed * lanes) * 10 <= p.oh * rounded(p.ow, v_rows * lanes) * 8;
+        l.source = packed ? Source::Packed : Source::Planes;
+        l.vectors = packed ? v_packed : v_rows;
     }
-    // Planes unless panels of output pixels compute at least a fifth fewer columns.
-    const int v_planes = vectors_for(p.oh * p.wph, lanes), v_packed = vectors_for(pixels, lanes);
-    const bool packed = computed_cols(pixels, v_packed * lanes) * 10 <= computed_cols(p.oh * p.wph, v_planes * lanes) * 8;
-    l.source = packed ? Source::Packed : Source::Planes;
-    l.wv = packed ? p.ow : p.wph;
-    l.vectors = packed ? v_packed : v_planes;
     l.nr = l.vectors * lanes;
     return l;
 }
@@ -109,7 +117,7 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
     const PhasePlanes& pp = l.pp;
     const TiledConvWeights& wt = *a.weights;
     const int64_t c_in_g = a.c_in / a.groups, in_plane = pp.h * pp.w, out_plane = pp.oh * pp.ow;
-    const int64_t cols = l.cols(), tiles = l.tiles(), blocks = wt.blocks();
+    const int64_t tiles = l.tiles(), blocks = wt.blocks();
     const int64_t packed_tiles = l.packed_tiles(), first_packed = l.first_packed();
     const bool input = l.source == Source::Input;
     float* planes = scratch;
@@ -127,7 +135,8 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
     int64_t runs = 1;
     if (threads > 1 && a.groups * tiles < 16 * threads)
         runs = std::min(blocks, (16 * threads + a.groups * tiles - 1) / (a.groups * tiles));
-    const int64_t per_run = (blocks + runs - 1) / runs;
+    int64_t per_run = (blocks + runs - 1) / runs;
+    if (l.vectors == 1 && per_run % 2 && per_run < blocks) ++per_run;  // the kernel pairs blocks of one-vector tiles
     runs = (blocks + per_run - 1) / per_run;
     const int64_t unit_work = l.k * l.nr * per_run * wt.mr;
 
@@ -148,7 +157,7 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
                 for (int64_t item = i0; item < i1; ++item) {
                     const int64_t i = item / parts, k0 = item % parts * kRows, k1 = std::min(l.k, k0 + kRows);
                     const int64_t g = i / packed_tiles, p0 = (first_packed + i % packed_tiles) * l.nr;
-                    const int64_t count = std::min(l.nr, cols - p0);
+                    const int64_t count = std::min(l.nr, l.pixels() - p0);
                     // Runs of consecutive source floats: the tile's pieces of output rows.
                     int64_t seg_at[33], seg_from[33], seg_len[33], segs = 0;
                     for (int64_t j = 0; j < count;) {
@@ -168,51 +177,28 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
         }
         pool.parallel_for(a.groups * tiles * runs, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(unit_work, 1)),
                           [&](int64_t u0, int64_t u1) {
-            float tmp[16 * 32];  // one block's tile when it cannot go straight to the output
             for (int64_t u = u0; u < u1; ++u) {
                 const int64_t g = u / (tiles * runs), tile = u / runs % tiles, run = u % runs;
-                const int64_t q0 = tile * l.nr, b0 = run * per_run, b1 = std::min(blocks, b0 + per_run);
-                const int64_t co0 = g * wt.c_out_g + b0 * wt.mr, rows = std::min(wt.c_out_g, b1 * wt.mr) - b0 * wt.mr;
+                const Layout::Span sp = l.span(tile);
+                const int64_t b0 = run * per_run, b1 = std::min(blocks, b0 + per_run);
+                const int64_t co0 = g * wt.c_out_g + b0 * wt.mr;
                 kernels::OffsetGemmTile t;
                 t.mr = wt.mr;
                 t.K = l.k;
                 t.a = wt.group(g) + b0 * l.k * wt.mr;
+                t.blocks = b1 - b0, t.rows = std::min(wt.c_out_g, b1 * wt.mr) - b0 * wt.mr;
                 if (tile >= first_packed) {
                     t.b = panels + (g * packed_tiles + tile - first_packed) * l.k * l.nr;
                     t.offsets = panel_offsets;
                 } else {
-                    t.b = src + g * group_src + q0;
+                    t.b = src + g * group_src + sp.from;
                     t.offsets = offsets;
                 }
-                t.vectors = l.vectors;
+                t.vectors = l.vectors, t.cols = sp.cols;
                 t.bias = a.bias ? a.bias + co0 : nullptr;
                 t.lo = a.epilogue.lo, t.hi = a.epilogue.hi;
-                if (l.wv == pp.ow && q0 + l.nr <= cols) {
-                    t.blocks = b1 - b0, t.rows = rows;
-                    t.c = out + co0 * out_plane + q0, t.ldc = out_plane;
-                    kernels::offset_gemm(t);
-                    continue;
-                }
-                // Through tmp: keep only columns of real output pixels.
-                const int64_t q1 = std::min(q0 + l.nr, cols);
-                for (int64_t b = b0; b < b1; ++b) {
-                    t.a = wt.group(g) + b * l.k * wt.mr;
-                    t.blocks = 1, t.rows = std::min<int64_t>(wt.mr, wt.c_out_g - b * wt.mr);
-                    t.bias = a.bias ? a.bias + g * wt.c_out_g + b * wt.mr : nullptr;
-                    t.c = tmp, t.ldc = l.nr;
-                    kernels::offset_gemm(t);
-                    float* dst = out + (g * wt.c_out_g + b * wt.mr) * out_plane;
-                    for (int64_t s = q0; s < q1;) {
-                        const int64_t row = s / l.wv, col = s % l.wv, end = std::min(q1, (row + 1) * l.wv);
-                        if (col < pp.ow) {
-                            const int64_t len = std::min(end, row * l.wv + pp.ow) - s;
-                            for (int64_t r = 0; r < t.rows; ++r)
-                                std::memcpy(dst + r * out_plane + row * pp.ow + col, tmp + r * l.nr + (s - q0),
-                                            static_cast<size_t>(len) * sizeof(float));
-                        }
-                        s = end;
-                    }
-                }
+                t.c = out + co0 * out_plane + sp.to, t.ldc = out_plane;
+                kernels::offset_gemm(t);
             }
         });
     }

@@ -39,32 +39,9 @@ bool PhasePlanes::slot_used(int64_t s) const {
     return row && col;
 }
 
-void PhasePlanes::fill_slot(const float* x, int64_t s, float* dst) const {
-    const int64_t rh = s / sw, rw = s % sw;
-    int64_t lo = 0, hi = 0;
-    valid_range(wph, w, sw, rw - left, lo, hi);
-    for (int64_t a = 0; a < hph; ++a, dst += wph) {
-        const int64_t ih = a * sh + rh - top;
-        if (ih < 0 || ih >= h)
-            std::fill(dst, dst + wph, 0.0f);
-        else
-            gather_row(dst, x + ih * w, sw, rw - left, lo, hi, wph);
-    }
-    std::fill(dst, dst + (plane - hph * wph), 0.0f);
-}
-
-void PhasePlanes::fill(const float* x, float* dst) const {
-    for (int64_t s = 0; s < slots; ++s)
-        if (slot_used(s)) fill_slot(x, s, dst + s * plane);
-}
-
 void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const {
-    // Wide rows: row by row, zeros only where they go. Narrow ones (small late-stage planes):
-    // per-row zero fills would be most of the work, so zero everything at once.
-    if (wph >= 32) {
-        for (int64_t c = 0; c < count; ++c) fill(x + c * in_size, dst + c * slots * plane);
-        return;
-    }
+    // Everything zeroed in one pass, then the input rows copied in: per-row fills of the
+    // padding (two library calls a row) cost several times the copy itself.
     std::memset(dst, 0, static_cast<size_t>(count * slots * plane) * sizeof(float));
     for (int64_t s = 0; s < slots; ++s) {
         if (!slot_used(s)) continue;
@@ -78,10 +55,16 @@ void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, 
             for (int64_t a = a0; a < a1; ++a) {
                 const float* row = in + (a * sh + rh - top) * w + off;
                 float* d = out + a * wph;
-                if (sw == 1)
-                    copy_floats(d + lo, row + lo, hi - lo);
-                else
+                if (sw == 1) {
+                    if (hi - lo >= 64)
+                        std::memcpy(d + lo, row + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+                    else
+                        copy_floats(d + lo, row + lo, hi - lo);
+                } else if (sw == 2) {
+                    for (int64_t t = lo; t < hi; ++t) d[t] = row[2 * t];  // a constant stride vectorises
+                } else {
                     for (int64_t t = lo; t < hi; ++t) d[t] = row[t * sw];
+                }
             }
         }
     }

@@ -29,12 +29,8 @@ struct PhasePlanes {
     // Offset of tap (th, tw)'s output pixel (0, 0) from the channel's first plane.
     int64_t tap_offset(int64_t th, int64_t tw) const { return slot(th, tw) * plane + th * dh / sh * wph + tw * dw / sw; }
     bool slot_used(int64_t s) const;
-    // Plane `s` of one channel (x: its h * w input plane) into dst (plane floats).
-    void fill_slot(const float* x, int64_t s, float* dst) const;
-    // Every used plane of one channel into dst (slots * plane floats).
-    void fill(const float* x, float* dst) const;
-    // The same for `count` channels, input c at x + c * in_size, output at dst + c * slots * plane.
-    // Narrow planes are zeroed in one pass and only their input rows copied in.
+    // Every used plane of `count` channels: channel c's input plane (h * w) at x + c * in_size,
+    // its planes at dst + c * slots * plane. Zeroed in one pass, then the input rows copied in.
     void fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const;
 };
 
