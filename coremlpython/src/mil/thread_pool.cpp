@@ -76,14 +76,16 @@ void ThreadPool::worker_loop() {
 void ThreadPool::run_chunks(uint32_t generation) {
     for (;;) {
         uint64_t claim = claim_.load(std::memory_order_acquire);
-        uint32_t chunk;
+        int64_t begin = 0, end = 0;
         do {
             if (static_cast<uint32_t>(claim >> 32) != generation) return;
-            chunk = static_cast<uint32_t>(claim);
-            if (chunk >= static_cast<uint64_t>(chunks_.load(std::memory_order_acquire))) return;
-        } while (!claim_.compare_exchange_weak(claim, pack(generation, chunk + 1), std::memory_order_acq_rel));
+            const int64_t n = job_n_.load(std::memory_order_acquire);
+            begin = static_cast<uint32_t>(claim);
+            if (begin >= n) return;
+            const int64_t div = job_div_.load(std::memory_order_relaxed);
+            end = std::min(n, begin + std::max(job_min_.load(std::memory_order_relaxed), (n - begin + div - 1) / div));
+        } while (!claim_.compare_exchange_weak(claim, pack(generation, static_cast<uint32_t>(end)), std::memory_order_acq_rel));
         // The claimed chunk keeps the job alive: its fields stay valid until it is finished.
-        const int64_t begin = int64_t(chunk) * job_chunk_, end = std::min(job_n_, begin + job_chunk_);
         const bool was_in_job = tls_in_job;
         tls_in_job = true;
         try {
@@ -93,7 +95,7 @@ void ThreadPool::run_chunks(uint32_t generation) {
             if (!error_) error_ = std::current_exception();
         }
         tls_in_job = was_in_job;
-        finished_.fetch_add(1, std::memory_order_acq_rel);
+        finished_.fetch_add(end - begin, std::memory_order_acq_rel);
     }
 }
 
@@ -103,21 +105,20 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     // Inline when the work is small, the pool has no workers, this thread is already running
     // a chunk, or another thread's predict is using the pool (concurrent predicts then each
     // use their own thread).
-    if (workers_.empty() || n < 2 * grain || tls_in_job || !call_mutex_.try_lock()) {
+    if (workers_.empty() || n < 2 * grain || n >= (int64_t(1) << 32) || tls_in_job || !call_mutex_.try_lock()) {
         fn(0, n);
         return;
     }
     std::lock_guard<std::mutex> call(call_mutex_, std::adopt_lock);
-    const int64_t max_chunks = static_cast<int64_t>(size()) * 16;
-    const int64_t wanted = std::min(max_chunks, (n + grain - 1) / grain);
-    const int64_t chunk = (n + wanted - 1) / wanted;
     const uint32_t generation = current_generation() + 1;
 
     job_fn_ = &fn;
     error_ = nullptr;
-    job_n_ = n;
-    job_chunk_ = chunk;
-    chunks_.store((n + chunk - 1) / chunk, std::memory_order_relaxed);
+    job_n_.store(n, std::memory_order_relaxed);
+    // Chunks start at a share of the rest per thread halved and shrink to `grain` items (or
+    // to n / (8 * threads), so small items do not mean hundreds of claims).
+    job_div_.store(2 * static_cast<int64_t>(size()), std::memory_order_relaxed);
+    job_min_.store(std::max(grain, n / (8 * static_cast<int64_t>(size()))), std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
     claim_.store(pack(generation, 0));  // publishes the job; seq_cst: see wait_for_job
     if (sleepers_.load() > 0) {
@@ -125,8 +126,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
         wake_.notify_all();
     }
     run_chunks(generation);  // the caller works too
-    const int64_t chunks = chunks_.load(std::memory_order_relaxed);
-    for (int i = 0; finished_.load(std::memory_order_acquire) != chunks; ++i) {
+    for (int i = 0; finished_.load(std::memory_order_acquire) != n; ++i) {
         if (i < 4096) cpu_relax();
         else std::this_thread::yield();  // a worker was descheduled mid-chunk
     }

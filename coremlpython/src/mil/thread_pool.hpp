@@ -41,15 +41,17 @@ private:
     std::vector<std::thread> workers_;
     std::mutex call_mutex_;  // held by the one parallel_for using the workers
 
-    // The current job. Written by the caller before it publishes the job's generation and
-    // read by a worker only after it has claimed a chunk of that generation, so a worker that
-    // woke late never runs a newer job's chunks with an older function.
+    // The current job. The function is written by the caller before it publishes the job's
+    // generation and read by a worker only after it has claimed a chunk of that generation,
+    // so a worker that woke late never runs a newer job's chunks with an older function.
     const std::function<void(int64_t, int64_t)>* job_fn_ = nullptr;
-    int64_t job_n_ = 0, job_chunk_ = 0;
     // Claim counter: generation (high 32 bits; a new job bumps it, which is what idle
-    // workers watch for) and next chunk index (low 32 bits).
+    // workers watch for) and the next unclaimed item (low 32 bits). Chunks shrink as the job
+    // goes ("guided"): a claim at item i takes max(job_min_, (n - i) / job_div_) items, so a
+    // job costs a few contended claims per thread yet ends with small chunks that balance.
+    // The sizes are atomics because a claimer reads them before its claim succeeds.
     std::atomic<uint64_t> claim_{0};
-    std::atomic<int64_t> chunks_{0}, finished_{0};
+    std::atomic<int64_t> job_n_{0}, job_min_{1}, job_div_{1}, finished_{0};
 
     std::mutex error_mutex_;
     std::exception_ptr error_;  // the first exception a chunk threw

@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "mil/ops/common/thread_floats.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/tensor/f32_output.hpp"
 #include "mil/thread_pool.hpp"
@@ -71,6 +72,50 @@ void pool_plane(const float* x, const Window3& w, bool exclude_padding, float* o
     }
 }
 
+// out[ow] = max over t < k of row[ow * s + t], row padded with -inf so every window is whole;
+// compile-time K and S for the common 2x2 / 3x3 windows so the loop vectorises.
+template <int K, int S>
+void max_row(const float* row, int64_t k, int64_t s, int64_t n, float* out) {
+    const int64_t kk = K ? K : k, ss = S ? S : s;
+    for (int64_t o = 0; o < n; ++o) {
+        float acc = -std::numeric_limits<float>::infinity();
+        for (int64_t t = 0; t < kk; ++t) acc = std::max(acc, row[o * ss + t]);  // a NaN element is skipped
+        out[o] = acc;
+    }
+}
+
+using MaxRowFn = void (*)(const float*, int64_t, int64_t, int64_t, float*);
+
+MaxRowFn max_row_fn(int64_t k, int64_t s) {
+    if (k == 3 && s == 2) return max_row<3, 2>;
+    if (k == 3 && s == 1) return max_row<3, 1>;
+    if (k == 2 && s == 2) return max_row<2, 2>;
+    return max_row<0, 0>;
+}
+
+// max_pool: the separable scheme of pool_plane, with the row reduced into a buffer padded by
+// `before` -inf values on the left and enough on the right that no window needs clipping.
+void max_pool_plane(const float* x, const Window3& w, float* out, float* rows, MaxRowFn row_fn) {
+    const float lowest = -std::numeric_limits<float>::infinity();
+    const int64_t width = w.in[2], left = w.before[2];
+    const int64_t padded = std::max(left + width, (w.out[2] - 1) * w.s[2] + w.k[2]);
+    std::fill(rows, rows + padded, lowest);
+    float* data = rows + left;
+    for (int64_t od = 0; od < w.out[0]; ++od) {
+        const Span d = span(od, w, 0);
+        for (int64_t oh = 0; oh < w.out[1]; ++oh, out += w.out[2]) {
+            const Span h = span(oh, w, 1);
+            std::fill(data, data + width, lowest);
+            for (int64_t id = d.lo; id < d.hi; ++id)
+                for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+                    const float* row = x + (id * w.in[1] + ih) * width;
+                    for (int64_t iw = 0; iw < width; ++iw) data[iw] = std::max(data[iw], row[iw]);
+                }
+            row_fn(rows, w.k[2], w.s[2], w.out[2], out);
+        }
+    }
+}
+
 template <PoolMode Mode>
 class PoolKernel : public Kernel {
 public:
@@ -99,10 +144,18 @@ public:
         const int64_t planes = xs[0] * xs[1], plane_work = std::max<int64_t>(1, w.out_size() * w.taps());
         const float* src = x.data<float>();
         float* dst = out.data();
+        // Max with padding that is not negative: whole windows over a padded row buffer.
+        const bool fast_max = Mode == PoolMode::Max && w.before[2] >= 0;
+        const MaxRowFn row_fn = max_row_fn(w.k[2], w.s[2]);
+        const int64_t row_floats = std::max<int64_t>(1, w.before[2] + w.in[2] + (w.out[2] - 1) * w.s[2] + w.k[2]);
         ctx.threads().parallel_for(planes, std::max<int64_t>(1, (1 << 15) / plane_work), [&](int64_t p0, int64_t p1) {
-            std::vector<float> rows(static_cast<size_t>(std::max<int64_t>(w.in[2], 1)));
-            for (int64_t p = p0; p < p1; ++p)
-                pool_plane<Mode>(src + p * w.in_size(), w, exclude_padding_, dst + p * w.out_size(), rows.data());
+            float* rows = thread_floats(kSlotPanelIn, static_cast<size_t>(row_floats));
+            for (int64_t p = p0; p < p1; ++p) {
+                if (fast_max)
+                    max_pool_plane(src + p * w.in_size(), w, dst + p * w.out_size(), rows, row_fn);
+                else
+                    pool_plane<Mode>(src + p * w.in_size(), w, exclude_padding_, dst + p * w.out_size(), rows);
+            }
         });
         out.commit();
     }
