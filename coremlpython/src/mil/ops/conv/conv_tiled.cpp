@@ -13,8 +13,10 @@
 namespace opencoreml::mil {
 namespace {
 
-// Multiply-adds per parallel task below which splitting work is not worth a wake-up.
-constexpr int64_t kTaskWork = 1 << 16;
+// Work per parallel task below which splitting is not worth it (a 2-thread job costs about
+// a microsecond; these are several): multiply-adds of the product, floats of the copies.
+constexpr int64_t kTaskWork = 1 << 18;
+constexpr int64_t kTaskFloats = 1 << 14;
 
 // Where row k of the product reads, for one group:
 //   Input  - pointwise: x itself; tiles run over the flattened plane (the partial last tile is
@@ -145,7 +147,7 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
         float* out = a.out + n * a.c_out * out_plane;
         const float* src = input ? x : planes;
         if (!input)
-            pool.parallel_for(a.c_in, std::max<int64_t>(1, (1 << 12) / channel_src), [&](int64_t c0, int64_t c1) {
+            pool.parallel_for(a.c_in, std::max<int64_t>(1, kTaskFloats / channel_src), [&](int64_t c0, int64_t c1) {
                 pp.fill_channels(x + c0 * in_plane, in_plane, c1 - c0, planes + c0 * channel_src);
             });
         if (packed_tiles) {
@@ -153,7 +155,7 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
             // Items: (group, packed tile, run of up to 256 rows), so one big tile still splits.
             constexpr int64_t kRows = 256;
             const int64_t parts = (l.k + kRows - 1) / kRows;
-            pool.parallel_for(a.groups * packed_tiles * parts, std::max<int64_t>(1, (1 << 13) / (kRows * l.nr)), [&](int64_t i0, int64_t i1) {
+            pool.parallel_for(a.groups * packed_tiles * parts, std::max<int64_t>(1, kTaskFloats / (kRows * l.nr)), [&](int64_t i0, int64_t i1) {
                 for (int64_t item = i0; item < i1; ++item) {
                     const int64_t i = item / parts, k0 = item % parts * kRows, k1 = std::min(l.k, k0 + kRows);
                     const int64_t g = i / packed_tiles, p0 = (first_packed + i % packed_tiles) * l.nr;
