@@ -12,7 +12,16 @@
 
 namespace opencoreml::mil {
 
-enum ThreadFloatSlot : int { kSlotDepthwiseIn, kSlotDepthwiseOut, kSlotDepthwisePad, kSlotPanelIn, kSlotPanelOut, kThreadFloatSlots };
+enum ThreadFloatSlot : int {
+    kSlotDepthwiseIn,
+    kSlotDepthwiseOut,
+    kSlotDepthwisePad,
+    kSlotPanelIn,
+    kSlotPanelOut,
+    kSlotConvPlanes,
+    kSlotConvPanels,
+    kThreadFloatSlots
+};
 
 // A 64-byte aligned buffer of at least n floats (whole cache lines: BLAS and vector loops
 // run measurably slower on rows that straddle them).

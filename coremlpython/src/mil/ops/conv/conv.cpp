@@ -170,10 +170,8 @@ private:
         TiledConvArgs a;
         a.n = s.n, a.c_in = s.c_in, a.c_out = s.c_out, a.groups = s.groups, a.w = s.w;
         a.x = x, a.weights = packed, a.bias = bias, a.epilogue = epilogue_, a.out = out;
-        const TiledConvScratch need = conv_tiled_scratch(a);
-        Tensor planes = ctx.scratch(DType::Float32, {std::max<int64_t>(need.floats, 1)});
-        Tensor offsets = ctx.scratch(DType::Int64, {std::max<int64_t>(need.offsets, 1)});
-        conv_tiled(a, planes.data<float>(), offsets.data<int64_t>(), ctx.threads());
+        Tensor offsets = ctx.scratch(DType::Int64, {std::max<int64_t>(conv_tiled_offsets(a), 1)});
+        conv_tiled(a, offsets.data<int64_t>(), ctx.threads());
     }
 
     void gemm_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, float* out) const {

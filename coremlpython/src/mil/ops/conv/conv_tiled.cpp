@@ -3,9 +3,11 @@
 #include "mil/ops/conv/conv_tiled.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "kernels/offset_gemm.hpp"
+#include "mil/ops/common/thread_floats.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
 #include "mil/ops/conv/phase_planes.hpp"
 #include "mil/thread_pool.hpp"
@@ -13,10 +15,9 @@
 namespace opencoreml::mil {
 namespace {
 
-// Work per parallel task below which splitting is not worth it (a 2-thread job costs about
-// a microsecond; these are several): multiply-adds of the product, floats of the copies.
+// Multiply-adds per parallel task below which splitting is not worth it (a 2-thread job
+// costs about a microsecond; this is several).
 constexpr int64_t kTaskWork = 1 << 18;
-constexpr int64_t kTaskFloats = 1 << 14;
 
 // Where row k of the product reads, for one group:
 //   Input  - pointwise: x itself; tiles run over the flattened plane (the partial last tile is
@@ -87,10 +88,17 @@ Layout layout_for(const TiledConvArgs& a) {
 // Offsets of B's rows (k = channel * taps + tap) from the group's first plane (or x).
 void fill_offsets(const Layout& l, int64_t c_in_g, int64_t* off) {
     const PhasePlanes& p = l.pp;
-    for (int64_t c = 0; c < c_in_g; ++c)
-        for (int64_t th = 0; th < p.kh; ++th)
-            for (int64_t tw = 0; tw < p.kw; ++tw)
-                *off++ = l.source == Source::Input ? c * p.h * p.w : c * p.slots * p.plane + p.tap_offset(th, tw);
+    const int64_t taps = p.taps();
+    if (l.source == Source::Input) {
+        for (int64_t c = 0; c < c_in_g; ++c) off[c] = c * p.h * p.w;
+        return;
+    }
+    // The first channel's tap offsets (integer divisions: once per tap, not per row), then
+    // every other channel's shifted by whole sets of planes.
+    for (int64_t th = 0; th < p.kh; ++th)
+        for (int64_t tw = 0; tw < p.kw; ++tw) off[th * p.kw + tw] = p.tap_offset(th, tw);
+    for (int64_t c = 1; c < c_in_g; ++c)
+        for (int64_t t = 0; t < taps; ++t) off[c * taps + t] = off[t] + c * p.slots * p.plane;
 }
 
 }  // namespace
@@ -106,15 +114,36 @@ TiledConvWeights TiledConvWeights::pack(const float* w, int64_t c_out, int64_t g
     return t;
 }
 
-TiledConvScratch conv_tiled_scratch(const TiledConvArgs& a) {
-    const Layout l = layout_for(a);
-    TiledConvScratch s;
-    s.floats = (l.source == Source::Input ? 0 : a.c_in * l.pp.slots * l.pp.plane) + a.groups * l.packed_tiles() * l.k * l.nr;
-    s.offsets = 2 * l.k;  // rows in the planes (or x), rows in a panel
-    return s;
+int64_t conv_tiled_offsets(const TiledConvArgs& a) { return 2 * layout_for(a).k; }
+
+namespace {
+
+// Panel rows [0, k) of output-pixel tile p0 (count pixels), zero past them: column j is
+// pixel p0 + j, copied from `base` (one group's planes, or x) as runs along output rows.
+void pack_tile(const Layout& l, const float* base, const int64_t* offsets, int64_t p0, float* panel) {
+    const PhasePlanes& pp = l.pp;
+    const bool input = l.source == Source::Input;
+    const int64_t count = std::min(l.nr, l.pixels() - p0);
+    int64_t seg_at[33], seg_from[33], seg_len[33], segs = 0;
+    for (int64_t j = 0; j < count;) {
+        const int64_t p = p0 + j, len = input ? count - j : std::min(count - j, pp.ow - p % pp.ow);
+        seg_at[segs] = j, seg_from[segs] = input ? p : p / pp.ow * pp.wph + p % pp.ow, seg_len[segs++] = len;
+        j += len;
+    }
+    for (int64_t k = 0; k < l.k; ++k, panel += l.nr) {
+        const float* row = base + offsets[k];
+        for (int64_t sg = 0; sg < segs; ++sg) copy_floats(panel + seg_at[sg], row + seg_from[sg], seg_len[sg]);
+        std::fill(panel + count, panel + l.nr, 0.0f);
+    }
 }
 
-void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, ThreadPool& pool) {
+// Ids of conv_tiled calls (per batch item), so a thread knows whether its planes are current.
+std::atomic<uint64_t> next_call{1};
+thread_local uint64_t planes_call = 0;
+
+}  // namespace
+
+void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
     const Layout l = layout_for(a);
     const PhasePlanes& pp = l.pp;
     const TiledConvWeights& wt = *a.weights;
@@ -122,10 +151,8 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
     const int64_t tiles = l.tiles(), blocks = wt.blocks();
     const int64_t packed_tiles = l.packed_tiles(), first_packed = l.first_packed();
     const bool input = l.source == Source::Input;
-    float* planes = scratch;
-    const int64_t channel_src = input ? in_plane : pp.slots * pp.plane;
-    float* panels = scratch + (input ? 0 : a.c_in * channel_src);  // [group][packed tile][k][nr]
-    const int64_t group_src = c_in_g * channel_src;
+    const int64_t channel_src = input ? in_plane : pp.slots * pp.plane, group_src = c_in_g * channel_src;
+    const int64_t plane_floats = input ? 0 : a.c_in * channel_src, panel_floats = a.groups * packed_tiles * l.k * l.nr;
     fill_offsets(l, c_in_g, offsets);
     int64_t* panel_offsets = offsets + l.k;
     for (int64_t k = 0; k < l.k; ++k) panel_offsets[k] = k * l.nr;
@@ -145,40 +172,23 @@ void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, Thread
     for (int64_t n = 0; n < a.n; ++n) {
         const float* x = a.x + n * a.c_in * in_plane;
         float* out = a.out + n * a.c_out * out_plane;
-        const float* src = input ? x : planes;
-        if (!input)
-            pool.parallel_for(a.c_in, std::max<int64_t>(1, kTaskFloats / channel_src), [&](int64_t c0, int64_t c1) {
-                pp.fill_channels(x + c0 * in_plane, in_plane, c1 - c0, planes + c0 * channel_src);
-            });
-        if (packed_tiles) {
-            // Panels: column j of tile t is output pixel t * nr + j (zero past the last pixel).
-            // Items: (group, packed tile, run of up to 256 rows), so one big tile still splits.
-            constexpr int64_t kRows = 256;
-            const int64_t parts = (l.k + kRows - 1) / kRows;
-            pool.parallel_for(a.groups * packed_tiles * parts, std::max<int64_t>(1, kTaskFloats / (kRows * l.nr)), [&](int64_t i0, int64_t i1) {
-                for (int64_t item = i0; item < i1; ++item) {
-                    const int64_t i = item / parts, k0 = item % parts * kRows, k1 = std::min(l.k, k0 + kRows);
-                    const int64_t g = i / packed_tiles, p0 = (first_packed + i % packed_tiles) * l.nr;
-                    const int64_t count = std::min(l.nr, l.pixels() - p0);
-                    // Runs of consecutive source floats: the tile's pieces of output rows.
-                    int64_t seg_at[33], seg_from[33], seg_len[33], segs = 0;
-                    for (int64_t j = 0; j < count;) {
-                        const int64_t p = p0 + j, len = input ? count - j : std::min(count - j, pp.ow - p % pp.ow);
-                        seg_at[segs] = j, seg_from[segs] = input ? p : p / pp.ow * pp.wph + p % pp.ow, seg_len[segs++] = len;
-                        j += len;
-                    }
-                    const float* base = src + g * group_src;
-                    float* panel = panels + (i * l.k + k0) * l.nr;
-                    for (int64_t k = k0; k < k1; ++k, panel += l.nr) {
-                        const float* row = base + offsets[k];
-                        for (int64_t sg = 0; sg < segs; ++sg) copy_floats(panel + seg_at[sg], row + seg_from[sg], seg_len[sg]);
-                        std::fill(panel + count, panel + l.nr, 0.0f);
-                    }
-                }
-            });
-        }
+        const uint64_t call = next_call.fetch_add(1, std::memory_order_relaxed);
+        // Each thread builds its own phase planes and panels on its first chunk: filling them
+        // once, shared, would take a pass of its own between two waits, and every thread would
+        // then read half of them from the other core's cache (measured: on 2 threads the
+        // shared fill cost more than the products it fed).
         pool.parallel_for(a.groups * tiles * runs, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(unit_work, 1)),
                           [&](int64_t u0, int64_t u1) {
+            float* planes = input ? nullptr : thread_floats(kSlotConvPlanes, static_cast<size_t>(plane_floats));
+            float* panels = panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
+            const float* src = input ? x : planes;
+            if (planes_call != call) {
+                if (!input) pp.fill_channels(x, in_plane, a.c_in, planes);
+                for (int64_t i = 0; i < a.groups * packed_tiles; ++i)  // [group][packed tile][k][nr]
+                    pack_tile(l, src + i / packed_tiles * group_src, offsets, (first_packed + i % packed_tiles) * l.nr,
+                              panels + i * l.k * l.nr);
+                planes_call = call;
+            }
             for (int64_t u = u0; u < u1; ++u) {
                 const int64_t g = u / (tiles * runs), tile = u / runs % tiles, run = u % runs;
                 const Layout::Span sp = l.span(tile);

@@ -44,12 +44,11 @@ struct TiledConvArgs {
     float* out = nullptr;                      // [n, c_out, *out]; fully written
 };
 
-// Scratch conv_tiled needs: floats (padded planes and panels) and int64 row offsets.
-struct TiledConvScratch {
-    int64_t floats = 0, offsets = 0;
-};
-TiledConvScratch conv_tiled_scratch(const TiledConvArgs& a);
+// Row offsets conv_tiled needs (int64 scratch, shared by its threads).
+int64_t conv_tiled_offsets(const TiledConvArgs& a);
 
-void conv_tiled(const TiledConvArgs& a, float* scratch, int64_t* offsets, ThreadPool& pool);
+// Planes and panels live in per-thread buffers (thread_floats), built by each thread that
+// takes part, so threads never wait on one another's copies.
+void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool);
 
 }  // namespace opencoreml::mil
