@@ -16,8 +16,9 @@
 namespace opencoreml::mil {
 namespace {
 
-// Multiply-adds per parallel task below which splitting work is not worth a wake-up.
-constexpr int64_t kTaskWork = 1 << 15;
+// Work per parallel task below which splitting is not worth a wake-up (multiply-adds, and
+// floats copied into phase planes: a padded copy costs about as much per float).
+constexpr int64_t kTaskWork = 1 << 14;
 
 // 3-D windows (and kernels of more than kTapSumMaxTaps taps): the generic loop, plane by plane.
 void depthwise_generic(const DepthwiseArgs& a, ThreadPool& pool) {
@@ -54,7 +55,9 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
     const bool by_rows = pp.oh * ((pp.ow + lanes - 1) / lanes) <= (grid + lanes - 1) / lanes;
     const int64_t run = std::clamp<int64_t>(8192 / channel, 1, 64);  // input channels per fill
 
-    pool.parallel_for(a.n * a.c_in, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(m * out_size * taps, 1)), [&](int64_t i0, int64_t i1) {
+    // An input channel costs its multiply-adds and, as much again, the copy into its planes.
+    const int64_t channel_work = m * out_size * taps + pp.slots * pp.plane;
+    pool.parallel_for(a.n * a.c_in, std::max<int64_t>(1, kTaskWork / channel_work), [&](int64_t i0, int64_t i1) {
         float* phases = thread_floats(kSlotDepthwisePad, static_cast<size_t>(run * channel));
         float* in32 = a.x16 ? thread_floats(kSlotDepthwiseIn, static_cast<size_t>(run * in_size)) : nullptr;
         float* out32 = a.out16 ? thread_floats(kSlotDepthwiseOut, static_cast<size_t>(run * m * out_size)) : nullptr;
