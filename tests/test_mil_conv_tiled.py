@@ -161,3 +161,37 @@ def test_instruction_set_variants(tmp_path, isa, name):
     assert result.returncode == 0, result.stderr
     out = np.load(tmp_path / "y.npy")
     close(out, ref_conv(x, w, b, strides=strides, dilations=dilations, pads=pads, groups=groups), w[0].size)
+
+
+def test_repeated_predictions_with_mixed_layouts(tmp_path):
+    # Threads keep the zero padding of their plane buffers between runs of one layout and
+    # re-zero on a change: a chain of three layouts, predicted repeatedly, must stay exact.
+    x_shape = (1, 8, 12, 12)
+    w1, b1 = rand(16, 8, 3, 3), rand(16)
+    w2 = rand(16, 1, 3, 3)
+    w3, b3 = rand(8, 16, 5, 5), rand(8)
+    p = MilProgram()
+    y = p.op("conv", x=p.input("x", np.float32, x_shape), weight=p.const(w1, blob=True), bias=p.const(b1, blob=True),
+             pad_type="same")
+    y = p.op("conv", x=y, weight=p.const(w2, blob=True), groups=np.int32(16), strides=i32([2, 2]), pad_type="same")
+    y = p.op("conv", x=y, weight=p.const(w3, blob=True), bias=p.const(b3, blob=True), pad_type="same")
+    p.output(y)
+    model = p.model(tmp_path)
+    for _ in range(3):
+        x = rand(*x_shape)
+        r = ref_conv(x, w1, b1, pads=[1, 1, 1, 1])
+        r = ref_conv(r, w2, strides=[2, 2], pads=same_pads([12, 12], [3, 3], [2, 2], [1, 1]), groups=16)
+        r = ref_conv(r, w3, b3, pads=[2, 2, 2, 2])
+        close(model.predict({"x": x})[y], r, 16 * 25 * 8)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_many_channels(tmp_path, stride):
+    # Hundreds of small planes: each task fills runs of channels into one buffer.
+    w, b = rand(300, 1, 3, 3), rand(300)
+    p, y = conv_program((2, 300, 6, 7), w, b, groups=np.int32(300), strides=i32([stride, stride]), pad_type="same")
+    model = p.model(tmp_path)
+    pads = same_pads([6, 7], [3, 3], [stride, stride], [1, 1])
+    for _ in range(2):
+        x = rand(2, 300, 6, 7)
+        close(model.predict({"x": x})[y], ref_conv(x, w, b, strides=[stride, stride], pads=pads, groups=300), 9)

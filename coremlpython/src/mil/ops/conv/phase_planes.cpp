@@ -39,10 +39,30 @@ bool PhasePlanes::slot_used(int64_t s) const {
     return row && col;
 }
 
-void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const {
+bool PhasePlanes::operator==(const PhasePlanes& o) const {
+    return kh == o.kh && kw == o.kw && sh == o.sh && sw == o.sw && dh == o.dh && dw == o.dw && top == o.top &&
+           left == o.left && h == o.h && w == o.w && oh == o.oh && ow == o.ow && hph == o.hph && wph == o.wph &&
+           slots == o.slots && plane == o.plane;
+}
+
+float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count, bool& padded) {
+    struct Zeroed {
+        const float* buffer = nullptr;
+        PhasePlanes layout;
+        int64_t count = 0;
+    };
+    thread_local Zeroed zeroed[kThreadFloatSlots];
+    float* buffer = thread_floats(slot, static_cast<size_t>(count * pp.slots * pp.plane));
+    Zeroed& z = zeroed[slot];
+    padded = z.buffer == buffer && z.layout == pp && z.count >= count;
+    if (!padded) z = {buffer, pp, count};  // the caller zeroes it now
+    return buffer;
+}
+
+void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst, bool padded) const {
     // Everything zeroed in one pass, then the input rows copied in: per-row fills of the
     // padding (two library calls a row) cost several times the copy itself.
-    std::memset(dst, 0, static_cast<size_t>(count * slots * plane) * sizeof(float));
+    if (!padded) std::memset(dst, 0, static_cast<size_t>(count * slots * plane) * sizeof(float));
     for (int64_t s = 0; s < slots; ++s) {
         if (!slot_used(s)) continue;
         const int64_t rh = s / sw, rw = s % sw, off = rw - left;
