@@ -230,12 +230,13 @@ def test_profile_shows_conv_batch_norm_relu6_as_one_conv(tmp_path):
     assert "conv" in table and "batch_norm" not in table and "relu6" not in table
 
 
-@pytest.mark.parametrize("channels", [8, 21])  # whole blocks of eight, and leftover planes
+@pytest.mark.parametrize("channels", [8, 21])
 @pytest.mark.parametrize("size,kernel,stride,dilation", [(4, 3, 1, 1), (8, 3, 2, 1), (7, 5, 1, 1), (9, 3, 1, 2),
                                                          (12, 3, 2, 1)])
 def test_depthwise_small_planes_channel_blocks(tmp_path, monkeypatch, channels, size, kernel, stride, dilation):
-    """Small planes run eight channels at a time across channels, leftover channels as
-    planes, with a batch of 2 at 1 and 2 threads; bias and fused relu6 included."""
+    """Depthwise convs on small planes (runs of channels share one plane buffer, whose zero
+    padding is kept between runs), with a batch of 2 at 1 and 2 threads; bias and fused relu6
+    included."""
     for threads in ("1", "2"):
         monkeypatch.setenv("OPENCOREML_NUM_THREADS", threads)
         x, w, b = rand(2, channels, size, size), rand(channels, 1, kernel, kernel), rand(channels)

@@ -176,11 +176,10 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
     // channels or taps: a 3-channel stem), building them once, split over the threads, wins.
     const int64_t macs = a.c_out * l.k * l.pixels();
     const bool shared = threads > 1 && (plane_floats + panel_floats) * 32 * threads > macs;
-    bool shared_padded = false;
-    float* shared_planes = shared && !input ? phase_buffer(kSlotConvPlanes, pp, a.c_in, shared_padded) : nullptr;
+    float* shared_planes = shared && !input ? phase_buffer(kSlotConvPlanes, pp, a.c_in) : nullptr;
     float* shared_panels = shared && panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
-    auto build = [&](const float* x, float* planes, bool padded, float* panels, int64_t c0, int64_t c1, int64_t t0, int64_t t1) {
-        if (!input) pp.fill_channels(x + c0 * in_plane, in_plane, c1 - c0, planes + c0 * channel_src, padded);
+    auto build = [&](const float* x, float* planes, float* panels, int64_t c0, int64_t c1, int64_t t0, int64_t t1) {
+        if (!input) pp.fill_channels(x + c0 * in_plane, in_plane, c1 - c0, planes + c0 * channel_src);
         const float* src = input ? x : planes;
         for (int64_t i = t0; i < t1; ++i)  // panels: [group][packed tile][k][nr]
             pack_tile(l, src + i / packed_tiles * group_src, offsets, (first_packed + i % packed_tiles) * l.nr,
@@ -194,12 +193,11 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
         if (shared) {
             if (!input)
                 pool.parallel_for(a.c_in, std::max<int64_t>(1, (1 << 14) / channel_src), [&](int64_t c0, int64_t c1) {
-                    build(x, shared_planes, shared_padded, shared_panels, c0, c1, 0, 0);
+                    build(x, shared_planes, shared_panels, c0, c1, 0, 0);
                 });
-            shared_padded = true;
             if (packed_tiles)
                 pool.parallel_for(a.groups * packed_tiles, 1, [&](int64_t t0, int64_t t1) {
-                    build(x, shared_planes, true, shared_panels, 0, 0, t0, t1);
+                    build(x, shared_planes, shared_panels, 0, 0, t0, t1);
                 });
         }
         pool.parallel_for(a.groups * tiles * runs, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(unit_work, 1)),
@@ -207,10 +205,9 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
             float* planes = shared_planes;
             float* panels = shared_panels;
             if (!shared) {
-                bool padded = false;
-                planes = input ? nullptr : phase_buffer(kSlotConvPlanes, pp, a.c_in, padded);
+                planes = input ? nullptr : phase_buffer(kSlotConvPlanes, pp, a.c_in);
                 panels = panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
-                if (planes_call != call) build(x, planes, padded, panels, 0, a.c_in, 0, a.groups * packed_tiles);
+                if (planes_call != call) build(x, planes, panels, 0, a.c_in, 0, a.groups * packed_tiles);
                 planes_call = call;
             }
             const float* src = input ? x : planes;

@@ -58,8 +58,7 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
     // An input channel costs its multiply-adds and, as much again, the copy into its planes.
     const int64_t channel_work = m * out_size * taps + pp.slots * pp.plane;
     pool.parallel_for(a.n * a.c_in, std::max<int64_t>(1, kTaskWork / channel_work), [&](int64_t i0, int64_t i1) {
-        bool padded = false;
-        float* phases = phase_buffer(kSlotDepthwisePad, pp, run, padded);
+        float* phases = phase_buffer(kSlotDepthwisePad, pp, run);
         float* in32 = a.x16 ? thread_floats(kSlotDepthwiseIn, static_cast<size_t>(run * in_size)) : nullptr;
         float* out32 = a.out16 ? thread_floats(kSlotDepthwiseOut, static_cast<size_t>(run * m * out_size)) : nullptr;
         float* rows = by_rows ? nullptr : thread_floats(kSlotPanelOut, static_cast<size_t>(run * m * grid));
@@ -67,8 +66,7 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
         for (int64_t i = i0; i < i1;) {
             const int64_t c = i % a.c_in, count = std::min({run, i1 - i, a.c_in - c});
             if (a.x16) blob::fp16_to_fp32(a.x16 + i * in_size, in32, static_cast<size_t>(count * in_size));
-            pp.fill_channels(a.x ? a.x + i * in_size : in32, in_size, count, phases, padded);
-            padded = true;  // the next run's planes go where this one's were
+            pp.fill_channels(a.x ? a.x + i * in_size : in32, in_size, count, phases);
             float* out = a.out ? a.out + i * m * out_size : out32;
             kernels::TapSumPlanes t;
             t.x = phases, t.x_stride = channel, t.multiplier = m;

@@ -45,7 +45,7 @@ bool PhasePlanes::operator==(const PhasePlanes& o) const {
            slots == o.slots && plane == o.plane;
 }
 
-float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count, bool& padded) {
+float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count) {
     struct Zeroed {
         const float* buffer = nullptr;
         PhasePlanes layout;
@@ -54,15 +54,16 @@ float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count, 
     thread_local Zeroed zeroed[kThreadFloatSlots];
     float* buffer = thread_floats(slot, static_cast<size_t>(count * pp.slots * pp.plane));
     Zeroed& z = zeroed[slot];
-    padded = z.buffer == buffer && z.layout == pp && z.count >= count;
-    if (!padded) z = {buffer, pp, count};  // the caller zeroes it now
+    if (z.buffer != buffer || !(z.layout == pp) || z.count < count) {
+        std::memset(buffer, 0, static_cast<size_t>(count * pp.slots * pp.plane) * sizeof(float));
+        z = {buffer, pp, count};
+    }
     return buffer;
 }
 
-void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst, bool padded) const {
-    // Everything zeroed in one pass, then the input rows copied in: per-row fills of the
-    // padding (two library calls a row) cost several times the copy itself.
-    if (!padded) std::memset(dst, 0, static_cast<size_t>(count * slots * plane) * sizeof(float));
+void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const {
+    // Input rows only: the padding around them is zero already (phase_buffer), and writing it
+    // per row (two library calls a row) cost several times the copy itself.
     for (int64_t s = 0; s < slots; ++s) {
         if (!slot_used(s)) continue;
         const int64_t rh = s / sw, rw = s % sw, off = rw - left;

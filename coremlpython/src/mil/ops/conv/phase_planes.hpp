@@ -31,18 +31,18 @@ struct PhasePlanes {
     int64_t tap_offset(int64_t th, int64_t tw) const { return slot(th, tw) * plane + th * dh / sh * wph + tw * dw / sw; }
     bool slot_used(int64_t s) const;
     // Every used plane of `count` channels: channel c's input plane (h * w) at x + c * in_size,
-    // its planes at dst + c * slots * plane. Zeroed in one pass, then the input rows copied in;
-    // with `padded` (dst already holds this layout's zeros: phase_buffer) only the copies.
-    void fill_channels(const float* x, int64_t in_size, int64_t count, float* dst, bool padded) const;
+    // its planes at dst + c * slots * plane. Copies the input rows only: dst must already hold
+    // the layout's zero padding (phase_buffer).
+    void fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const;
 
     bool operator==(const PhasePlanes& o) const;
 };
 
-// A per-thread buffer for `count` channels of `pp`'s planes (thread_floats `slot`), and in
-// `padded` whether it already holds their zero padding: each thread remembers the layout it
-// last zeroed in each slot, so refilling a buffer (the next run of channels, the next call of
-// the same layer) copies only input rows. Every user of the slot must go through here.
-float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count, bool& padded);
+// A per-thread buffer (thread_floats `slot`) for `count` channels of `pp`'s planes, holding
+// their zero padding. Each thread remembers the layout it last zeroed in each slot and zeroes
+// only on a change, so refilling a buffer (the next run of channels, the next call of a layer
+// of the same shape) copies only input rows. Every user of the slot must go through here.
+float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count);
 
 // Whether a window is 1-D or 2-D with padding that is not negative (what PhasePlanes takes).
 bool window_is_planar(const Window3& w);
