@@ -1,5 +1,5 @@
-"""1x1 conv on fp16 tensors runs in column panels (pointwise_f16.cpp: input columns widened,
-multiplied and rounded in cache). The data here is chosen so that every product and sum is
+"""1x1 conv on fp16 tensors: widened, multiplied in float32 (conv_tiled.cpp, reading the input
+in place) and rounded once to fp16. The data here is chosen so that every product and sum is
 exact in float32 (small multiples of powers of two), so the result is independent of how
 the product is blocked and must equal numpy's exactly: one fp16 rounding of the exact sum,
 after the bias and a fused clip. Shapes cover a single panel, several panels with a ragged

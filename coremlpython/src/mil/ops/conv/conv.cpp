@@ -5,8 +5,8 @@
 //   - 1-D and 2-D: conv_tiled.cpp, opencoreml's register-tiled product over phase planes
 //     (weights packed at load; bias and a fused relu/clip applied in the tile);
 //   - 3-D: im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col,
-//     the bias pre-filled. fp16 pointwise convs (any dims) go through cache-sized column
-//     panels (pointwise_f16.cpp) instead of full-size float32 copies.
+//     the bias pre-filled.
+// fp16 tensors are widened on input and rounded once on output (depthwise: a plane at a time).
 // A following batch_norm is folded into constant weights and bias at load.
 #include <algorithm>
 #include <vector>
@@ -18,7 +18,6 @@
 #include "mil/ops/conv/conv_tiled.hpp"
 #include "mil/ops/conv/phase_planes.hpp"
 #include "mil/ops/conv/depthwise.hpp"
-#include "mil/ops/conv/pointwise_f16.hpp"
 #include "mil/ops/conv/window.hpp"
 #include "mil/ops/linalg/epilogue.hpp"
 #include "mil/ops/linalg/float_operand.hpp"
@@ -105,14 +104,6 @@ public:
             depthwise_path(ctx, s, weight.data<float>(), bias, out_shape);
             return;
         }
-        if (pointwise_f16_applies(ctx, s)) {
-            // fp16 in and out, 1x1: column panels widened, multiplied and rounded in cache (pointwise_f16.cpp).
-            PointwiseF16Args a{s.n, s.groups, s.c_in_g, s.c_out_g, s.w.in_size(), static_cast<const uint16_t*>(ctx.input("x").raw()),
-                               weight.data<float>(), bias, epilogue_, nullptr};
-            a.out = static_cast<uint16_t*>(ctx.allocate_output(0, DType::Float16, out_shape).raw());
-            pointwise_f16(a, ctx.threads());
-            return;
-        }
         const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
         if (window_is_planar(s.w)) {
@@ -127,13 +118,6 @@ public:
     }
 
 private:
-    static bool pointwise_f16_applies(const RunContext& ctx, const ConvShapes& s) {
-        const Window3& w = s.w;
-        return w.taps() == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 && w.before[0] == 0 && w.before[1] == 0 &&
-               w.before[2] == 0 && w.out_size() == w.in_size() && ctx.input("x").dtype() == DType::Float16 &&
-               ctx.output_dtype(0) == DType::Float16;
-    }
-
     // fp16 in and out: planes widened and rounded one at a time; otherwise through float32.
     void depthwise_path(RunContext& ctx, const ConvShapes& s, const float* weight, const float* bias, const Shape& out_shape) const {
         DepthwiseArgs a;
