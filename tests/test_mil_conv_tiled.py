@@ -195,3 +195,96 @@ def test_depthwise_many_channels(tmp_path, stride):
     for _ in range(2):
         x = rand(2, 300, 6, 7)
         close(model.predict({"x": x})[y], ref_conv(x, w, b, strides=[stride, stride], pads=pads, groups=300), 9)
+
+
+# Residual connections: conv -> add(other) [-> relu] runs as one conv that adds `other` in its
+# output loop (fuse_activations.cpp), when other is a float32 tensor of the output's shape that
+# exists before the conv runs.
+
+
+def residual_program(x_shape, w, groups=1, order="xy", act=None, dims=2, dtype=np.float32):
+    """x -> a = conv0(x) (the residual, made first) -> y = conv1(a) -> add(y, a) [-> act]."""
+    p = MilProgram()
+    x = p.input("x", dtype, x_shape)
+    c = x_shape[1]
+    w0 = rand(c, c, *([1] * dims)).astype(dtype)
+    # Declared output shapes, as converters write them: fusion needs the add's operands' shapes.
+    kw = dict(dtypes=[dtype], shapes=[x_shape])
+    a = p.op("conv", x=x, weight=p.const(w0, blob=True), **kw)
+    pad = i32([1] * (2 * dims))
+    y = p.op("conv", x=a, weight=p.const(w.astype(dtype), blob=True), pad_type="custom", pad=pad, groups=np.int32(groups),
+             **kw)
+    z = p.op("add", x=y, y=a, **kw) if order == "xy" else p.op("add", x=a, y=y, **kw)
+    if act:
+        z = p.op(act, x=z, **kw)
+    p.output(z)
+    return p, z, w0
+
+
+def residual_reference(x, w0, w, groups, act, dims=2):
+    a = ref_conv(x, w0)
+    z = ref_conv(a, w, pads=[1] * (2 * dims), groups=groups) + a
+    return np.maximum(z, 0) if act == "relu" else z
+
+
+@pytest.mark.parametrize("order", ["xy", "yx"])
+@pytest.mark.parametrize("act", [None, "relu"])
+@pytest.mark.parametrize("kind", ["tiled", "depthwise", "3-D"])
+def test_residual_add_fused(tmp_path, order, act, kind):
+    c = 12
+    if kind == "3-D":
+        xs, w, groups, dims = (1, c, 4, 5, 6), rand(c, c, 3, 3, 3), 1, 3
+    else:
+        xs, w, groups, dims = (2, c, 9, 10), (rand(c, c, 3, 3) if kind == "tiled" else rand(c, 1, 3, 3)), \
+            (1 if kind == "tiled" else c), 2
+    p, z, w0 = residual_program(xs, w, groups=groups, order=order, act=act, dims=dims)
+    x = rand(*xs)
+    out = p.model(tmp_path).predict({"x": x})[z]
+    close(out, residual_reference(x, w0, w, groups, act, dims), w[0].size + c)
+
+
+def test_residual_add_leaves_the_plan(tmp_path):
+    p, z, _ = residual_program((1, 8, 6, 6), rand(8, 8, 3, 3), act="relu")
+    path = str(tmp_path / "residual.mlpackage")
+    p.model(tmp_path).save(path)
+    script = f"import numpy as np, opencoreml as ct; ct.models.MLModel({path!r}).predict({{'x': np.ones((1, 8, 6, 6), np.float32)}})"
+    run = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, OPENCOREML_PROFILE="1"),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    table = run.stderr.split("slowest ops")[0]
+    assert "conv" in table and " add " not in table and "relu" not in table, table
+
+
+def test_residual_made_after_the_conv(tmp_path):
+    # add(conv1(x), conv2(x)): conv2's output does not exist when conv1 runs, so conv2 (made
+    # second) takes conv1's output as its residual.
+    x, w1, w2 = rand(1, 6, 7, 7), rand(6, 6, 3, 3), rand(6, 6, 1, 1)
+    p = MilProgram()
+    xv = p.input("x", np.float32, x.shape)
+    a = p.op("conv", x=xv, weight=p.const(w1, blob=True), pad_type="same", shapes=[x.shape])
+    b = p.op("conv", x=xv, weight=p.const(w2, blob=True), shapes=[x.shape])
+    z = p.op("add", x=a, y=b, shapes=[x.shape])
+    p.output(z)
+    close(p.model(tmp_path).predict({"x": x})[z], ref_conv(x, w1, pads=[1, 1, 1, 1]) + ref_conv(x, w2), 60)
+
+
+def test_broadcast_add_is_not_a_residual(tmp_path):
+    x, w, s = rand(1, 5, 6, 6), rand(5, 5, 3, 3), rand(1, 5, 1, 1)
+    p = MilProgram()
+    y = p.op("conv", x=p.input("x", np.float32, x.shape), weight=p.const(w, blob=True), pad_type="same", shapes=[x.shape])
+    z = p.op("add", x=y, y=p.const(s), shapes=[x.shape])
+    p.output(z)
+    close(p.model(tmp_path).predict({"x": x})[z], ref_conv(x, w, pads=[1, 1, 1, 1]) + s, 45)
+
+
+def test_fp16_residual_add_rounds_twice(tmp_path):
+    # fp16 programs keep the add (the conv's result is rounded to fp16 before it): same numbers
+    # as the unfused pair.
+    xs, w = (1, 4, 5, 5), rand(4, 4, 3, 3).astype(np.float16)
+    p, z, w0 = residual_program(xs, w, dtype=np.float16)
+    x = rand(*xs).astype(np.float16)
+    out = p.model(tmp_path).predict({"x": x})[z]
+    f16 = lambda v: np.asarray(v).astype(np.float16).astype(np.float64)
+    a = f16(ref_conv(x, w0.astype(np.float16)))
+    ref = f16(f16(ref_conv(a, w, pads=[1, 1, 1, 1])) + a)
+    np.testing.assert_allclose(out.astype(np.float64), ref, rtol=2e-3, atol=2e-3)

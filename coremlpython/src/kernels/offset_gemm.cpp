@@ -13,6 +13,7 @@ namespace opencoreml::kernels {
 namespace {
 
 using vm::detail::load;
+using vm::detail::load_partial;
 using vm::detail::store;
 using vm::detail::store_partial;
 using vm::detail::Vec;
@@ -28,8 +29,10 @@ struct Body {
 
     // BK consecutive blocks (BK * MR rows) x NV vectors of columns; `rows` of them are stored.
     template <int W, int MR, int NV, int BK>
-    OCML_VEC_INLINE void tile(const float* a, const float* bias, float* c, int64_t rows) const {
+    OCML_VEC_INLINE void tile(const float* a, const float* bias, int64_t r0, int64_t rows) const {
         using F = typename Vec<W>::F;
+        float* c = t.c + r0 * t.ldc;
+        const float* residual = t.residual ? t.residual + r0 * t.ldc : nullptr;
         constexpr int R = BK * MR;
         F acc[R][NV];
         for (int i = 0; i < R; ++i) {
@@ -48,6 +51,19 @@ struct Body {
             for (int bk = 0; bk < BK; ++bk)
                 for (int i = 0; i < MR; ++i)
                     for (int v = 0; v < NV; ++v) acc[bk * MR + i][v] += a[bk * block + i] * bv[v];
+        }
+        if (residual) {
+            const int64_t full = std::min<int64_t>(t.cols, NV * W);
+            for (int i = 0; i < R; ++i)
+                if (i < rows)
+                    for (int v = 0; v < NV; ++v) {
+                        const float* r = residual + i * t.ldc + v * W;
+                        const int64_t left = full - v * W;
+                        if (left >= W)
+                            acc[i][v] += load<F>(r);
+                        else if (left > 0)
+                            acc[i][v] += load_partial<F>(r, left, 0.0f);
+                    }
         }
         if (t.lo > -INFINITY || t.hi < INFINITY) {
             const F lo = F{} + t.lo, hi = F{} + t.hi;
@@ -82,17 +98,16 @@ struct Body {
         if (t.vectors == 1)
             for (; blk + 2 <= t.blocks; blk += 2) {
                 const int64_t r0 = blk * MR;
-                tile<W, MR, 1, 2>(t.a + blk * t.K * MR, t.bias ? t.bias + r0 : nullptr, t.c + r0 * t.ldc, t.rows - r0);
+                tile<W, MR, 1, 2>(t.a + blk * t.K * MR, t.bias ? t.bias + r0 : nullptr, r0, t.rows - r0);
             }
         for (; blk < t.blocks; ++blk) {
             const int64_t r0 = blk * MR, rows = std::min<int64_t>(MR, t.rows - r0);
             const float* a = t.a + blk * t.K * MR;
             const float* bias = t.bias ? t.bias + r0 : nullptr;
-            float* c = t.c + r0 * t.ldc;
             if (t.vectors == 2)
-                tile<W, MR, 2, 1>(a, bias, c, rows);
+                tile<W, MR, 2, 1>(a, bias, r0, rows);
             else
-                tile<W, MR, 1, 1>(a, bias, c, rows);
+                tile<W, MR, 1, 1>(a, bias, r0, rows);
         }
     }
 

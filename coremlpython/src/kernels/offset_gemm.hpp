@@ -44,6 +44,7 @@ struct OffsetGemmTile {
     float* c = nullptr;               // row r at c + r * ldc; only `rows` rows are written
     int64_t ldc = 0;
     const float* bias = nullptr;      // per row, or null for 0
+    const float* residual = nullptr;  // added before the clamp, laid out like c (or null)
     float lo = 0, hi = 0;             // result clamped to [lo, hi] (+-inf: no clamp)
 };
 

@@ -1,4 +1,4 @@
-// opencoreml ML programs: clamp-activation fusion (see fuse_activations.hpp).
+// opencoreml ML programs: the plan-time fusion pass (see fuse_activations.hpp).
 #include "mil/fuse_activations.hpp"
 
 #include <limits>
@@ -53,24 +53,59 @@ const std::vector<ValueId>* input_x(const Node& node) {
     return nullptr;
 }
 
-// The node after `from` that reads `value` as its input x (its only reader), or -1.
-std::ptrdiff_t single_reader(const Block& block, size_t from, ValueId value) {
-    for (size_t j = from + 1; j < block.nodes.size(); ++j) {
-        const auto* x = input_x(block.nodes[j]);
-        if (x && x->size() == 1 && (*x)[0] == value) return static_cast<std::ptrdiff_t>(j);
-    }
+// The first node after `from` that reads `value` (the caller checks it is the only reader),
+// or -1.
+std::ptrdiff_t next_reader(const Block& block, size_t from, ValueId value) {
+    for (size_t j = from + 1; j < block.nodes.size(); ++j)
+        for (const auto& [param, ids] : block.nodes[j].inputs)
+            for (ValueId id : ids)
+                if (id == value) return static_cast<std::ptrdiff_t>(j);
     return -1;
 }
 
-enum class Fused { None, Affine, Clamp };
+enum class Fused { None, Affine, Residual, Clamp };
 
-// Folds `consumer` into `producer` when one of the two rewrites applies.
-Fused fuse_pair(LoadedFunction& fn, Node& producer, const Node& consumer) {
+// An add of `value` and a float32 tensor of exactly its (known) shape that already exists
+// when node `at` runs: that other operand, or -1.
+ValueId residual_operand(const LoadedFunction& fn, const Block& block, size_t at, ValueId value, const Node& add) {
+    if (add.type != "add" || add.inputs.size() != 2) return -1;
+    ValueId other = -1;
+    int seen = 0;
+    for (const auto& [param, ids] : add.inputs) {
+        if ((param != "x" && param != "y") || ids.size() != 1) return -1;
+        if (ids[0] == value) ++seen;
+        else other = ids[0];
+    }
+    if (seen != 1 || other < 0) return -1;
+    const InputInfo& a = fn.values[static_cast<size_t>(value)].info;
+    const InputInfo& b = fn.values[static_cast<size_t>(other)].info;
+    if (a.dtype != DType::Float32 || b.dtype != DType::Float32 || !a.rank_known || !b.rank_known || a.shape != b.shape ||
+        a.is_list || b.is_list || a.is_state || b.is_state)
+        return -1;
+    for (int64_t d : a.shape)
+        if (d < 0) return -1;
+    for (size_t j = at; j < block.nodes.size(); ++j)  // made at or after `at`: not there yet
+        for (ValueId id : block.nodes[j].outputs)
+            if (id == other) return -1;
+    return other;
+}
+
+// Folds `consumer` into `producer` (node `at` of `block`) when one of the rewrites applies.
+Fused fuse_pair(LoadedFunction& fn, const Block& block, size_t at, Node& producer, const Node& consumer) {
     const ValueId value = producer.outputs[0];
     const ValueId result = consumer.outputs.size() == 1 ? consumer.outputs[0] : -1;
     // Same dtype on both sides: the folded op then rounds where the pair rounded last.
     if (result < 0 || fn.values[static_cast<size_t>(result)].info.dtype != fn.values[static_cast<size_t>(value)].info.dtype)
         return Fused::None;
+    if (auto* residual_target = dynamic_cast<ResidualFusable*>(producer.kernel.get())) {
+        const ValueId other = residual_operand(fn, block, at, value, consumer);
+        if (other >= 0 && residual_target->fuse_residual()) {
+            producer.inputs.push_back({"residual", {other}});
+            return Fused::Residual;
+        }
+    }
+    const auto* x = input_x(consumer);
+    if (!x || x->size() != 1 || (*x)[0] != value) return Fused::None;  // the rest fold ops applied to x
     const auto* affine = dynamic_cast<const ChannelAffine*>(consumer.kernel.get());
     auto* affine_target = dynamic_cast<ChannelAffineFusable*>(producer.kernel.get());
     if (affine && affine_target) {
@@ -88,14 +123,15 @@ void fuse_block(LoadedFunction& fn, Block& block, const std::unordered_map<Value
         for (Block& nested : node.blocks) fuse_block(fn, nested, uses);
     for (size_t i = 0; i < block.nodes.size(); ++i) {
         Node& producer = block.nodes[i];
-        // conv -> batch_norm -> relu folds twice: keep going while the result has one reader,
-        // up to the first clamp (a second clamp would need the two intervals composed).
+        // conv -> batch_norm -> relu folds twice (conv -> add -> relu too): keep going while the
+        // result has one reader, up to the first clamp (a second clamp would need the two
+        // intervals composed).
         while (producer.outputs.size() == 1) {
             auto use = uses.find(producer.outputs[0]);
             if (use == uses.end() || use->second != 1) break;
-            const std::ptrdiff_t j = single_reader(block, i, producer.outputs[0]);
+            const std::ptrdiff_t j = next_reader(block, i, producer.outputs[0]);
             if (j < 0) break;
-            const Fused fused = fuse_pair(fn, producer, block.nodes[static_cast<size_t>(j)]);
+            const Fused fused = fuse_pair(fn, block, i, producer, block.nodes[static_cast<size_t>(j)]);
             if (fused == Fused::None) break;
             producer.outputs[0] = block.nodes[static_cast<size_t>(j)].outputs[0];
             block.nodes.erase(block.nodes.begin() + j);

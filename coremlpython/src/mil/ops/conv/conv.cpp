@@ -32,7 +32,7 @@ struct ConvShapes {
     Window3 w;
 };
 
-class ConvKernel : public Kernel, public ClampFusable, public ChannelAffineFusable {
+class ConvKernel : public Kernel, public ClampFusable, public ChannelAffineFusable, public ResidualFusable {
 public:
     explicit ConvKernel(const BuildContext& ctx) : ConvKernel(ctx, F32Operand(ctx, "weight")) {
         require_float_inputs(ctx, {"weight"});
@@ -53,9 +53,16 @@ public:
         return true;
     }
 
+    // A following add of a same-shape fp32 tensor, before any clamp (a residual connection).
+    bool fuse_residual() override {
+        if (epilogue_.active() || residual_) return false;
+        residual_ = true;
+        return true;
+    }
+
     // A following batch_norm: W'[co] = W[co] * scale[co], b'[co] = b[co] * scale[co] + shift[co].
     bool fuse_channel_affine(const std::vector<float>& scale, const std::vector<float>& shift) override {
-        if (!weight_.is_const() || epilogue_.active() || (bias_.present() && !bias_.is_const())) return false;
+        if (!weight_.is_const() || epilogue_.active() || residual_ || (bias_.present() && !bias_.is_const())) return false;
         const Tensor& w = weight_.constant();
         const int64_t c_out = w.rank() ? w.dim(0) : 0;
         if (c_out == 0 || static_cast<int64_t>(scale.size()) != c_out) return false;
@@ -100,29 +107,54 @@ public:
                          " output channels");
             bias = bias_values.data<float>();
         }
-        if (s.c_in_g == 1 && groups_ > 1) {
+        const float* residual = nullptr;
+        Tensor residual_values;
+        if (residual_) {
+            residual_values = ctx.input_f32("residual");
+            if (residual_values.shape() != out_shape)
+                ctx.fail("the fused residual add's other input " + shape_to_string(residual_values.shape()) +
+                         " does not match the conv output " + shape_to_string(out_shape));
+            residual = residual_values.data<float>();
+        }
+        if (s.c_in_g == 1 && groups_ > 1 && !residual) {
             depthwise_path(ctx, s, weight.data<float>(), bias, out_shape);
             return;
         }
         const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
-        if (window_is_planar(s.w)) {
-            tiled_path(ctx, s, x.data<float>(), weight.data<float>(), bias, out.data());
+        if (window_is_planar(s.w) && !(s.c_in_g == 1 && groups_ > 1)) {
+            tiled_path(ctx, s, x.data<float>(), weight.data<float>(), bias, residual, out.data());
             out.commit();
             return;
         }
-        fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
-        gemm_path(ctx, s, x.data<float>(), weight.data<float>(), out.data());
-        epilogue_.apply(out.data(), shape_numel(out_shape));
+        // Depthwise with a residual and 3-D convs: bias, product, residual, clamp in passes.
+        if (s.c_in_g == 1 && groups_ > 1) {
+            DepthwiseArgs a = depthwise_args(s, weight.data<float>(), bias);
+            a.epilogue = Epilogue{};
+            a.x = x.data<float>(), a.out = out.data();
+            depthwise(a, ctx.threads());
+        } else {
+            fill_channels(out.data(), s.n, s.c_out, s.w.out_size(), bias);
+            gemm_path(ctx, s, x.data<float>(), weight.data<float>(), out.data());
+        }
+        const int64_t total = shape_numel(out_shape);
+        if (residual)
+            for (int64_t i = 0; i < total; ++i) out.data()[i] += residual[i];
+        epilogue_.apply(out.data(), total);
         out.commit();
     }
 
 private:
     // fp16 in and out: planes widened and rounded one at a time; otherwise through float32.
-    void depthwise_path(RunContext& ctx, const ConvShapes& s, const float* weight, const float* bias, const Shape& out_shape) const {
+    DepthwiseArgs depthwise_args(const ConvShapes& s, const float* weight, const float* bias) const {
         DepthwiseArgs a;
         a.n = s.n, a.c_in = s.c_in, a.c_out = s.c_out, a.c_out_g = s.c_out_g, a.w = s.w;
         a.weight = weight, a.bias = bias, a.epilogue = epilogue_;
+        return a;
+    }
+
+    void depthwise_path(RunContext& ctx, const ConvShapes& s, const float* weight, const float* bias, const Shape& out_shape) const {
+        DepthwiseArgs a = depthwise_args(s, weight, bias);
         if (ctx.input("x").dtype() == DType::Float16 && ctx.output_dtype(0) == DType::Float16) {
             a.x16 = static_cast<const uint16_t*>(ctx.input("x").raw());
             a.out16 = static_cast<uint16_t*>(ctx.allocate_output(0, DType::Float16, out_shape).raw());
@@ -144,7 +176,8 @@ private:
         tiled_ = TiledConvWeights::pack(w.data<float>(), w.dim(0), groups_, w.numel() / w.dim(0));
     }
 
-    void tiled_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, const float* bias, float* out) const {
+    void tiled_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, const float* bias,
+                    const float* residual, float* out) const {
         TiledConvWeights packed_now;  // non-constant weights: packed for this run
         const TiledConvWeights* packed = &tiled_;
         if (tiled_.empty()) {
@@ -153,7 +186,7 @@ private:
         }
         TiledConvArgs a;
         a.n = s.n, a.c_in = s.c_in, a.c_out = s.c_out, a.groups = s.groups, a.w = s.w;
-        a.x = x, a.weights = packed, a.bias = bias, a.epilogue = epilogue_, a.out = out;
+        a.x = x, a.weights = packed, a.bias = bias, a.residual = residual, a.epilogue = epilogue_, a.out = out;
         Tensor offsets = ctx.scratch(DType::Int64, {std::max<int64_t>(conv_tiled_offsets(a), 1)});
         conv_tiled(a, offsets.data<int64_t>(), ctx.threads());
     }
@@ -195,6 +228,7 @@ private:
     WindowSpec spec_;
     F32Operand weight_, bias_;
     Epilogue epilogue_;
+    bool residual_ = false;  // reads input "residual" (fuse_residual)
     TiledConvWeights tiled_;
 };
 

@@ -189,6 +189,7 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
     for (int64_t n = 0; n < a.n; ++n) {
         const float* x = a.x + n * a.c_in * in_plane;
         float* out = a.out + n * a.c_out * out_plane;
+        const float* residual = a.residual ? a.residual + n * a.c_out * out_plane : nullptr;
         const uint64_t call = next_call.fetch_add(1, std::memory_order_relaxed);
         if (shared) {
             if (!input)
@@ -232,6 +233,7 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
                 t.bias = a.bias ? a.bias + co0 : nullptr;
                 t.lo = a.epilogue.lo, t.hi = a.epilogue.hi;
                 t.c = out + co0 * out_plane + sp.to, t.ldc = out_plane;
+                t.residual = residual ? residual + co0 * out_plane + sp.to : nullptr;
                 kernels::offset_gemm(t);
             }
         });

@@ -40,6 +40,7 @@ struct TiledConvArgs {
     const float* x = nullptr;                  // [n, c_in, *in]
     const TiledConvWeights* weights = nullptr;
     const float* bias = nullptr;               // [c_out] or null
+    const float* residual = nullptr;           // [n, c_out, *out] added before the clamp, or null
     Epilogue epilogue;
     float* out = nullptr;                      // [n, c_out, *out]; fully written
 };

@@ -46,4 +46,13 @@ public:
     virtual bool fuse_channel_affine(const std::vector<float>& scale, const std::vector<float>& shift) = 0;
 };
 
+// A producer (conv) that can add a following `add`'s other operand, a tensor of its own
+// output's shape and dtype (a residual connection), to its result before its clamp. When it
+// accepts, the engine binds that operand to the producer's input "residual".
+class ResidualFusable {
+public:
+    virtual ~ResidualFusable() = default;
+    virtual bool fuse_residual() = 0;
+};
+
 }  // namespace opencoreml::mil
