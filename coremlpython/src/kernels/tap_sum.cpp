@@ -1,4 +1,4 @@
-// opencoreml kernels: tap_sum (tap_sum.hpp). Four vectors of outputs per step share each
+// opencoreml kernels: tap_sum (tap_sum.hpp). Up to four vectors of outputs per step share each
 // tap's broadcast weight, so the loop is bound by multiply-adds rather than loads; 3x3
 // kernels (nine taps) get a copy with the weights held in registers for the whole plane.
 #include "kernels/tap_sum.hpp"
@@ -16,18 +16,9 @@ using vm::detail::Vec;
 struct Body {
     const TapSumPlanes& a;
 
-    // Outputs [j, j + NV * W) of one row (only `last` of the final vector kept when < W).
-    template <int W, int NV, int T>
-    OCML_VEC_INLINE void block(const float* const* p, const float* w, int64_t taps, float bias, float* y, int64_t j,
-                               int64_t last) const {
-        using F = typename Vec<W>::F;
-        F acc[NV];
-        for (int v = 0; v < NV; ++v) acc[v] = F{} + bias;
-        const int64_t count = T ? T : taps;
-        for (int64_t t = 0; t < count; ++t) {
-            const float wt = w[t];
-            for (int v = 0; v < NV; ++v) acc[v] += wt * load<F>(p[t] + j + v * W);
-        }
+    // Clamp and store outputs [j, j + NV * W) of a row (only `last` of the final vector when < W).
+    template <int W, int NV, class F>
+    OCML_VEC_INLINE void finish(F* acc, float* y, int64_t j, int64_t last) const {
         for (int v = 0; v < NV; ++v) {
             acc[v] = acc[v] < a.lo ? F{} + a.lo : acc[v];
             acc[v] = acc[v] > a.hi ? F{} + a.hi : acc[v];
@@ -38,8 +29,21 @@ struct Body {
         }
     }
 
-    template <int W, int T>
-    OCML_VEC_INLINE void planes() const {
+    // Any number of taps: weights and row pointers read from memory in the tap loop.
+    template <int W, int NV>
+    OCML_VEC_INLINE void block(const float* const* p, const float* w, float bias, float* y, int64_t j, int64_t last) const {
+        using F = typename Vec<W>::F;
+        F acc[NV];
+        for (int v = 0; v < NV; ++v) acc[v] = F{} + bias;
+        for (int64_t t = 0; t < a.taps; ++t) {
+            const float wt = w[t];
+            for (int v = 0; v < NV; ++v) acc[v] += wt * load<F>(p[t] + j + v * W);
+        }
+        finish<W, NV>(acc, y, j, last);
+    }
+
+    template <int W>
+    OCML_VEC_INLINE void planes_any() const {
         const float* p[kTapSumMaxTaps];
         for (int64_t o = 0; o < a.planes; ++o) {
             const float* x = a.x + (o / a.multiplier) * a.x_stride;
@@ -49,8 +53,42 @@ struct Body {
                 for (int64_t t = 0; t < a.taps; ++t) p[t] = x + a.off[t] + r * a.x_row;
                 float* y = a.y + o * a.y_stride + r * a.y_row;
                 int64_t j = 0;
-                for (; j + 4 * W <= a.n; j += 4 * W) block<W, 4, T>(p, w, a.taps, bias, y, j, W);
-                for (; j < a.n; j += W) block<W, 1, T>(p, w, a.taps, bias, y, j, a.n - j);
+                for (; j + 4 * W <= a.n; j += 4 * W) block<W, 4>(p, w, bias, y, j, W);
+                for (; j < a.n; j += W) block<W, 1>(p, w, bias, y, j, a.n - j);
+            }
+        }
+    }
+
+    // Nine taps (3x3 kernels): weights broadcast into registers once per plane and nine row
+    // pointers as locals, so the loop body is nine multiply-adds from memory per vector (the
+    // general loop reloads a pointer and a weight for every tap).
+    template <int W, int NV>
+    OCML_VEC_INLINE void block9(const float* const* p, const typename Vec<W>::F* wv, float bias, float* y, int64_t j,
+                                int64_t last) const {
+        using F = typename Vec<W>::F;
+        F acc[NV];
+        for (int v = 0; v < NV; ++v) acc[v] = F{} + bias;
+        for (int t = 0; t < 9; ++t)
+            for (int v = 0; v < NV; ++v) acc[v] += wv[t] * load<F>(p[t] + j + v * W);
+        finish<W, NV>(acc, y, j, last);
+    }
+
+    template <int W>
+    OCML_VEC_INLINE void planes9() const {
+        using F = typename Vec<W>::F;
+        for (int64_t o = 0; o < a.planes; ++o) {
+            const float* x = a.x + (o / a.multiplier) * a.x_stride;
+            F wv[9];
+            for (int t = 0; t < 9; ++t) wv[t] = F{} + a.w[o * 9 + t];
+            const float bias = a.bias ? a.bias[o] : 0.0f;
+            for (int64_t r = 0; r < a.rows; ++r) {
+                const float* p[9];
+                for (int t = 0; t < 9; ++t) p[t] = x + a.off[t] + r * a.x_row;
+                float* y = a.y + o * a.y_stride + r * a.y_row;
+                int64_t j = 0;
+                for (; j + 4 * W <= a.n; j += 4 * W) block9<W, 4>(p, wv, bias, y, j, W);
+                if (j + 2 * W <= a.n) block9<W, 2>(p, wv, bias, y, j, W), j += 2 * W;
+                for (; j < a.n; j += W) block9<W, 1>(p, wv, bias, y, j, a.n - j);
             }
         }
     }
@@ -58,9 +96,9 @@ struct Body {
     template <int W>
     OCML_VEC_INLINE void run() const {
         if (a.taps == 9)
-            planes<W, 9>();
+            planes9<W>();
         else
-            planes<W, 0>();
+            planes_any<W>();
     }
 };
 
