@@ -288,3 +288,18 @@ def test_fp16_residual_add_rounds_twice(tmp_path):
     a = f16(ref_conv(x, w0.astype(np.float16)))
     ref = f16(f16(ref_conv(a, w, pads=[1, 1, 1, 1])) + a)
     np.testing.assert_allclose(out.astype(np.float64), ref, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("left", [0, 1, 2, 3])
+@pytest.mark.parametrize("width", [8, 9, 14])
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_stride_two_column_phases(tmp_path, left, width, depthwise):
+    # Stride-2 rows are split into even and odd column phases in one pass: every left padding
+    # parity, odd and even widths, a right pad that cuts the last pair short.
+    c = 5
+    x = rand(1, c, 6, width)
+    w = rand(c, 1 if depthwise else c, 3, 3)
+    pads = [1, 1, left, (left + 1) % 3]
+    out = predict(tmp_path, x, w, strides=i32([2, 2]), pad_type="custom", pad=i32(pads),
+                  groups=np.int32(c if depthwise else 1))
+    close(out, ref_conv(x, w, strides=[2, 2], pads=pads, groups=c if depthwise else 1), w[0].size)

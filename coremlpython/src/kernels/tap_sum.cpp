@@ -102,7 +102,32 @@ struct Body {
     }
 };
 
+struct SplitBody {
+    const float* x;
+    float *even, *odd;
+    int64_t n;
+
+    template <int W>
+    OCML_VEC_INLINE void run() const {
+        using F = typename Vec<W>::F;
+        using I = typename Vec<W>::I;
+        I pick_even, pick_odd;
+        for (int i = 0; i < W; ++i) pick_even[i] = 2 * i, pick_odd[i] = 2 * i + 1;
+        int64_t t = 0;
+        for (; t + W <= n; t += W) {
+            const F lo = load<F>(x + 2 * t), hi = load<F>(x + 2 * t + W);
+            store(even + t, __builtin_shuffle(lo, hi, pick_even));
+            store(odd + t, __builtin_shuffle(lo, hi, pick_odd));
+        }
+        for (; t < n; ++t) even[t] = x[2 * t], odd[t] = x[2 * t + 1];
+    }
+};
+
 }  // namespace
+
+void split_even_odd(const float* x, float* even, float* odd, int64_t n) {
+    if (n > 0) vm::detail::dispatch(SplitBody{x, even, odd, n});
+}
 
 void tap_sum(const TapSumPlanes& a) {
     if (a.planes > 0 && a.n > 0) vm::detail::dispatch(Body{a});

@@ -27,6 +27,10 @@ struct TapSumPlanes {
     int64_t y_stride = 0, y_row = 0;
 };
 
+// even[t] = x[2t], odd[t] = x[2t + 1] for t < n (reads 2n floats): one row of a stride-2
+// input split into its two column phases in one pass.
+void split_even_odd(const float* x, float* even, float* odd, int64_t n);
+
 // y[o][r][j] = min(max(bias[o] + sum over t of w[o][t] * x_o[off[t] + r * x_row + j], lo), hi),
 // the taps added in order t = 0, 1, ...
 void tap_sum(const TapSumPlanes& a);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/tap_sum.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
 
 namespace opencoreml::mil {
@@ -64,9 +65,37 @@ float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count) 
 void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const {
     // Input rows only: the padding around them is zero already (phase_buffer), and writing it
     // per row (two library calls a row) cost several times the copy itself.
+    // Stride-2 columns: each input row is split into both column phases in one pass
+    // (kernels::split_even_odd) when both are read. Padded column 2t + r of phase r is input
+    // column 2t + r - left: with left = 2m the even input columns start phase 0 at m and the
+    // odd ones phase 1 at m; with left = 2m + 1 the even ones start phase 1 at m and the odd
+    // ones phase 0 at m + 1. (The padding around is zero already.)
     for (int64_t s = 0; s < slots; ++s) {
         if (!slot_used(s)) continue;
         const int64_t rh = s / sw, rw = s % sw, off = rw - left;
+        if (sw == 2 && rw == 0 && slot_used(s + 1)) {
+            int64_t a0 = 0, a1 = 0;
+            valid_range(hph, h, sh, rh - top, a0, a1);
+            const int64_t m = left / 2, odd_left = left % 2;
+            const int64_t even_at = m, odd_at = m + odd_left;  // first phase column of each
+            const int64_t pairs = std::max<int64_t>(0, std::min(w / 2, wph - std::max(even_at, odd_at)));
+            for (int64_t c = 0; c < count; ++c) {
+                const float* in = x + c * in_size;
+                float* phase0 = dst + c * slots * plane + s * plane;
+                float* phase1 = phase0 + plane;
+                float* evens = odd_left ? phase1 : phase0;  // where even input columns go
+                float* odds = odd_left ? phase0 : phase1;
+                for (int64_t a = a0; a < a1; ++a) {
+                    const float* row = in + (a * sh + rh - top) * w;
+                    kernels::split_even_odd(row, evens + a * wph + even_at, odds + a * wph + odd_at, pairs);
+                    // Columns past the whole pairs: an odd row's last, or one the other phase had no room for.
+                    for (int64_t i = pairs; even_at + i < wph && 2 * i < w; ++i) evens[a * wph + even_at + i] = row[2 * i];
+                    for (int64_t i = pairs; odd_at + i < wph && 2 * i + 1 < w; ++i) odds[a * wph + odd_at + i] = row[2 * i + 1];
+                }
+            }
+            ++s;  // the odd phase is done too
+            continue;
+        }
         int64_t lo = 0, hi = 0, a0 = 0, a1 = 0;
         valid_range(wph, w, sw, off, lo, hi);
         valid_range(hph, h, sh, rh - top, a0, a1);  // phase rows holding input rows
