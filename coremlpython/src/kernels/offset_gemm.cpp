@@ -135,12 +135,15 @@ int offset_gemm_rows(int64_t M) {
 
 std::vector<float> offset_gemm_pack(const float* a, int64_t M, int64_t K, int64_t lda, int mr) {
     const int64_t blocks = (M + mr - 1) / mr;
-    std::vector<float> packed(static_cast<size_t>(blocks * K * mr), 0.0f);
-    for (int64_t m = 0; m < M; ++m) {
-        float* dst = packed.data() + (m / mr) * K * mr + m % mr;
-        const float* src = a + m * lda;
-        for (int64_t k = 0; k < K; ++k) dst[k * mr] = src[k];
-    }
+    std::vector<float> packed(static_cast<size_t>(blocks * K * mr));
+    float* dst = packed.data();
+    // Written in order, read as mr sequential row streams.
+    for (int64_t b = 0; b < blocks; ++b)
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t i = 0; i < mr; ++i) {
+                const int64_t m = b * mr + i;
+                *dst++ = m < M ? a[m * lda + k] : 0.0f;
+            }
     return packed;
 }
 

@@ -78,7 +78,7 @@ public:
         }
         weight_ = F32Operand::constant(std::move(fused_w));
         bias_ = F32Operand::constant(std::move(fused_b));
-        pack_tiled();
+        if (!tiled_.empty()) tiled_.scale_rows(scale);  // the packed copy, scaled in place
         return true;
     }
 

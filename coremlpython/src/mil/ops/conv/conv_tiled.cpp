@@ -107,11 +107,26 @@ TiledConvWeights TiledConvWeights::pack(const float* w, int64_t c_out, int64_t g
     TiledConvWeights t;
     t.mr = kernels::offset_gemm_rows(c_out / groups);
     t.groups = groups, t.c_out_g = c_out / groups, t.k = k;
+    if (groups == 1) {
+        t.packed = kernels::offset_gemm_pack(w, t.c_out_g, k, k, t.mr);
+        return t;
+    }
     for (int64_t g = 0; g < groups; ++g) {
         std::vector<float> p = kernels::offset_gemm_pack(w + g * t.c_out_g * k, t.c_out_g, k, k, t.mr);
         t.packed.insert(t.packed.end(), p.begin(), p.end());
     }
     return t;
+}
+
+void TiledConvWeights::scale_rows(const std::vector<float>& scale) {
+    float* p = packed.data();
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t b = 0; b < blocks(); ++b)
+            for (int64_t k = 0; k < this->k; ++k)
+                for (int64_t i = 0; i < mr; ++i, ++p) {
+                    const int64_t row = b * mr + i;
+                    if (row < c_out_g) *p *= scale[static_cast<size_t>(g * c_out_g + row)];
+                }
 }
 
 int64_t conv_tiled_offsets(const TiledConvArgs& a) { return 2 * layout_for(a).k; }

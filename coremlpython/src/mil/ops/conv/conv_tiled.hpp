@@ -32,6 +32,8 @@ struct TiledConvWeights {
     int64_t blocks() const { return (c_out_g + mr - 1) / mr; }
     const float* group(int64_t g) const { return packed.data() + g * blocks() * k * mr; }
     static TiledConvWeights pack(const float* w, int64_t c_out, int64_t groups, int64_t k);
+    // Multiplies output channel co's weights by scale[co] (a folded batch_norm).
+    void scale_rows(const std::vector<float>& scale);
 };
 
 struct TiledConvArgs {
