@@ -218,3 +218,21 @@ def test_big_fp16_tensors_convert_in_parallel_chunks(tmp_path, monkeypatch, thre
     for _ in range(3):
         got = np.asarray(model.predict({"x": x})[out]).astype(np.float16)
         assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
+
+
+def test_float64_inputs_round_once_to_fp16(tmp_path):
+    # A float64 array fed to an fp16 input is rounded straight to the nearest fp16 value, not
+    # through float32 (where each of these values first lands on an fp16 tie, then rounds to
+    # even, the wrong way).
+    x = np.array([1 + 2.0**-11 + 2.0**-40, -(1 + 2.0**-11 + 2.0**-40), 2.0**-25 + 2.0**-50, 1 + 2.0**-11,
+                  2048 + 1 + 2.0**-30, 65519.99, 0.1], np.float64)
+    p = MilProgram(opset="CoreML6")
+    src = p.input("x", np.float16, x.shape)
+    y = p.op("identity", x=src, dtypes=[np.float16])
+    p.output(y)
+    got = np.asarray(p.model(tmp_path).predict({"x": x})[y]).astype(np.float16)
+    want = x.astype(np.float16)  # numpy converts float64 -> float16 directly
+    assert np.array_equal(got.view(np.uint16), want.view(np.uint16)), (got, want)
+    assert want[0] == np.float16(1 + 2.0**-10) and want[2] == np.float16(2.0**-24)  # the cases above
+    through_f32 = x.astype(np.float32).astype(np.float16)
+    assert not np.array_equal(through_f32.view(np.uint16), want.view(np.uint16))

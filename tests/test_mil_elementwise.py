@@ -687,6 +687,32 @@ def test_random_normal(folder, dtype):
     assert abs(np.mean(z ** 3)) < 0.06
 
 
+@pytest.mark.parametrize("op,params", [("random_normal", dict(mean=1.5, stddev=2.0)), ("random_uniform", dict(low=-3.0, high=5.0))])
+def test_fp16_random_draws_round_once(folder, op, params):
+    # The same seed in fp32 and fp16: the fp32 draw f is the double draw rounded once. Where f
+    # is not an fp16 tie, the fp16 draw must be f rounded to fp16; where it is a tie, the
+    # double draw was on either side of it, so both neighbours must occur (rounding the fp32
+    # value again would always pick the even one).
+    shape = (1 << 20,)
+    f32 = _random_model(folder, op, shape, np.float32, seed=np.int32(11), **{k: np.float32(v) for k, v in params.items()})()
+    f16 = _random_model(folder, op, shape, np.float16, seed=np.int32(11), **{k: np.float16(v) for k, v in params.items()})()
+    h = f16.astype(np.float16)
+    nearest = f32.astype(np.float16)
+    up = np.nextafter(nearest, np.float16(np.inf))
+    down = np.nextafter(nearest, np.float16(-np.inf))
+    tie = (f32 == (nearest.astype(np.float32) + up.astype(np.float32)) / 2) | \
+        (f32 == (nearest.astype(np.float32) + down.astype(np.float32)) / 2)
+    if op == "random_uniform":
+        tie &= nearest < params["high"]  # draws rounding up to `high` are kept below it instead
+        plain = ~tie & (nearest < params["high"])
+    else:
+        plain = ~tie
+    assert np.array_equal(h[plain].view(np.uint16), nearest[plain].view(np.uint16))
+    assert tie.sum() > 20
+    odd = (h[tie].view(np.uint16) & 1) == 1
+    assert 0.2 < odd.mean() < 0.8
+
+
 @pytest.mark.parametrize("prob", [0.5, 0.1, 0.0, 1.0])
 def test_random_bernoulli(folder, prob):
     kw = {} if prob == 0.5 else {"prob": np.float32(prob)}

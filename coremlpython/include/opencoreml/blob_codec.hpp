@@ -4,6 +4,7 @@
 // array versions are loops (fp16 ones use the CPU's conversion instructions when present).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -126,12 +127,29 @@ inline float fp16_to_fp32(uint16_t h) {
 }
 inline uint16_t fp32_to_fp16(float f) { return static_cast<uint16_t>(detail::narrow_float<5, 10, false>(f)); }
 
+// double -> float32 rounded to odd (truncated toward zero, the last mantissa bit set when
+// anything was dropped; exact values, infinities and NaN convert as usual). Rounding that
+// float32 again to fp16 or bf16 (to nearest even) then gives exactly the value nearest the
+// double, where rounding to nearest twice can land on a tie and go the wrong way: float32
+// keeps at least two more significant bits than either (Boldo & Melquiond, "When double
+// rounding is odd", 2005), through subnormals and overflow alike.
+inline float fp64_to_fp32_odd(double v) {
+    float f = static_cast<float>(v);
+    const double back = static_cast<double>(f);
+    if (back == v || v != v) return f;
+    if ((back < 0 ? -back : back) > (v < 0 ? -v : v)) f = std::nextafter(f, 0.0f);  // toward zero
+    return detail::float_of(detail::bits_of(f) | 1u);
+}
+
+inline uint16_t fp64_to_fp16(double v) { return fp32_to_fp16(fp64_to_fp32_odd(v)); }
+
 inline float bf16_to_fp32(uint16_t b) { return detail::float_of(uint32_t(b) << 16); }
 inline uint16_t fp32_to_bf16(float f) {
     const uint32_t x = detail::bits_of(f);
     if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x0040u);
     return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
+inline uint16_t fp64_to_bf16(double v) { return fp32_to_bf16(fp64_to_fp32_odd(v)); }
 
 // float8 E4M3FN: bias 7, max 448, S.1111.111 is NaN, no infinity.
 inline float fp8e4m3fn_to_fp32(uint8_t b) {

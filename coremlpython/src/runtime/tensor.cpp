@@ -188,8 +188,9 @@ Tensor Tensor::to(DType dtype) const {
                                                                                : static_cast<int64_t>(v);
                 break;
             case DType::UInt64: static_cast<uint64_t*>(out.data_)[i] = static_cast<uint64_t>(v); break;
-            case DType::Float16: static_cast<uint16_t*>(out.data_)[i] = blob::fp32_to_fp16(static_cast<float>(v)); break;
-            case DType::BFloat16: static_cast<uint16_t*>(out.data_)[i] = blob::fp32_to_bf16(static_cast<float>(v)); break;
+            // Straight from the double: through float32 to nearest, a value could round twice.
+            case DType::Float16: static_cast<uint16_t*>(out.data_)[i] = blob::fp64_to_fp16(v); break;
+            case DType::BFloat16: static_cast<uint16_t*>(out.data_)[i] = blob::fp64_to_bf16(v); break;
             case DType::Float32: static_cast<float*>(out.data_)[i] = static_cast<float>(v); break;
             case DType::Float64: static_cast<double*>(out.data_)[i] = v; break;
         }

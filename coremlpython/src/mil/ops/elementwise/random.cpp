@@ -23,17 +23,21 @@ struct Bernoulli {
     double prob;
     float operator()(uint64_t key, uint64_t i) const { return random::uniform(key, i) < prob ? 1.0f : 0.0f; }
 };
+// The double draw as the float32 the kernel stores: to nearest for an fp32 output, to odd for
+// an fp16 one (rounded again when stored, it then lands on the fp16 value nearest the draw).
+inline float narrow(double v, bool to_odd) { return to_odd ? blob::fp64_to_fp32_odd(v) : static_cast<float>(v); }
+
 struct Normal {
     double mean, stddev;
-    float operator()(uint64_t key, uint64_t i) const {
-        return static_cast<float>(mean + stddev * random::standard_normal(key, i));
-    }
+    bool to_odd;
+    float operator()(uint64_t key, uint64_t i) const { return narrow(mean + stddev * random::standard_normal(key, i), to_odd); }
 };
 struct Uniform {
     double low, high;
     float below_high;  // the largest value of the output type under `high`
+    bool to_odd;
     float operator()(uint64_t key, uint64_t i) const {
-        const float v = static_cast<float>(low + (high - low) * random::uniform(key, i));
+        const float v = narrow(low + (high - low) * random::uniform(key, i), to_odd);
         return (v > below_high && high > low) ? below_high : v;
     }
 };
@@ -98,14 +102,16 @@ std::unique_ptr<Kernel> make_bernoulli(const BuildContext& ctx) {
 std::unique_ptr<Kernel> make_normal(const BuildContext& ctx) {
     const double stddev = ctx.const_float("stddev", 1.0);
     if (!(stddev >= 0.0)) ctx.fail("stddev must not be negative, got " + std::to_string(stddev));
-    return random_fill(ctx, Normal{ctx.const_float("mean", 0.0), stddev});
+    require_float_output(ctx);
+    return random_fill(ctx, Normal{ctx.const_float("mean", 0.0), stddev, ctx.output_dtype(0) == DType::Float16});
 }
 
 std::unique_ptr<Kernel> make_uniform(const BuildContext& ctx) {
     const double low = ctx.const_float("low", 0.0), high = ctx.const_float("high", 1.0);
     if (!(low <= high)) ctx.fail("low (" + std::to_string(low) + ") must not exceed high (" + std::to_string(high) + ")");
     require_float_output(ctx);
-    return random_fill(ctx, Uniform{low, high, largest_below(static_cast<float>(high), ctx.output_dtype(0))});
+    return random_fill(ctx, Uniform{low, high, largest_below(static_cast<float>(high), ctx.output_dtype(0)),
+                                    ctx.output_dtype(0) == DType::Float16});
 }
 
 // One categorical draw per (distribution row, sample): the first class whose cumulative

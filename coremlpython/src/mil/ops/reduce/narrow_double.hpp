@@ -12,24 +12,14 @@
 // beyond FLT_MAX becomes FLT_MAX, odd, which fp16 rounds to inf as it would the double).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
-#include <cstring>
+
+#include "opencoreml/blob_codec.hpp"
 
 namespace opencoreml::mil {
 
-// double -> float32, rounded to odd. Exact values, infinities and NaN convert as usual.
-inline float round_to_odd_f32(double v) {
-    float f = static_cast<float>(v);
-    const double back = static_cast<double>(f);
-    if (back == v || v != v) return f;
-    if (std::fabs(back) > std::fabs(v)) f = std::nextafter(f, 0.0f);  // truncate toward zero
-    uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    bits |= 1u;  // inexact: make the last mantissa bit sticky
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-}
+// double -> float32, rounded to odd (blob::fp64_to_fp32_odd).
+inline float round_to_odd_f32(double v) { return blob::fp64_to_fp32_odd(v); }
 
 // How a kernel stores a double result into its float32 buffer: to nearest when the buffer is
 // the fp32 output, to odd when it will be rounded again (an fp16 output). Integer results
