@@ -66,6 +66,10 @@ GEOMETRIES = {
     "deep, small plane (one tile)": ((1, 64, 4, 4), (40, 64, 3, 3), [1, 1], [1, 1], [1, 1, 1, 1], 1),
     "wide row (one-vector tiles)": ((1, 3, 5, 70), (8, 3, 3, 3), [1, 1], [1, 1], [1, 1, 1, 1], 1),
     "kernel larger than the plane": ((1, 2, 3, 3), (5, 2, 5, 5), [1, 1], [1, 1], [2, 2, 2, 2], 1),
+    "3-channel stem, batch 2 (planes shared by the threads)": ((2, 3, 40, 36), (8, 3, 3, 3), [2, 2], [1, 1],
+                                                              [1, 1, 1, 1], 1),
+    "9x9 patches, stride 9 (81 phase planes)": ((1, 3, 27, 36), (10, 3, 9, 9), [9, 9], [1, 1], [0, 0, 0, 0], 1),
+    "depthwise 9x9 (more taps than tap_sum takes)": ((1, 4, 12, 13), (4, 1, 9, 9), [1, 1], [1, 1], [4, 4, 4, 4], 4),
 }
 
 
