@@ -236,3 +236,15 @@ def test_float64_inputs_round_once_to_fp16(tmp_path):
     assert want[0] == np.float16(1 + 2.0**-10) and want[2] == np.float16(2.0**-24)  # the cases above
     through_f32 = x.astype(np.float32).astype(np.float16)
     assert not np.array_equal(through_f32.view(np.uint16), want.view(np.uint16))
+
+
+def test_cast_float64_to_fp16_rounds_once(tmp_path):
+    # cast of an fp64 tensor (here a constant, folded at load through the cast kernel).
+    x = np.array([1 + 2.0**-11 + 2.0**-40, 2.0**-25 + 2.0**-50, -3.5, 65519.99], np.float64)
+    p = MilProgram(opset="CoreML6")
+    src = p.input("z", np.float32, (1,))
+    h = p.op("cast", x=p.const(x), dtype="fp16", dtypes=[np.float16])
+    keep = p.op("add", x=src, y=np.float32(0))
+    p.output(h, keep)
+    got = np.asarray(p.model(tmp_path).predict({"z": np.zeros(1, np.float32)})[h]).astype(np.float16)
+    assert np.array_equal(got.view(np.uint16), x.astype(np.float16).view(np.uint16)), got

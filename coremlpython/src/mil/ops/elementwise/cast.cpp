@@ -35,7 +35,7 @@ typename Storage<D>::type from_real(double v) {
     } else if constexpr (D == DType::Float32) {
         return static_cast<float>(v);
     } else if constexpr (D == DType::Float16) {
-        return blob::fp32_to_fp16(static_cast<float>(v));
+        return blob::fp64_to_fp16(v);  // once: through float32 to nearest could round twice
     } else {
         if (v != v) return 0;
         const double t = std::trunc(v);
