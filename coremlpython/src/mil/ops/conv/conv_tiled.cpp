@@ -167,7 +167,7 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
     const int64_t packed_tiles = l.packed_tiles(), first_packed = l.first_packed();
     const bool input = l.source == Source::Input;
     const int64_t channel_src = input ? in_plane : pp.slots * pp.plane, group_src = c_in_g * channel_src;
-    const int64_t plane_floats = input ? 0 : a.c_in * channel_src, panel_floats = a.groups * packed_tiles * l.k * l.nr;
+    const int64_t panel_floats = a.groups * packed_tiles * l.k * l.nr;
     fill_offsets(l, c_in_g, offsets);
     int64_t* panel_offsets = offsets + l.k;
     for (int64_t k = 0; k < l.k; ++k) panel_offsets[k] = k * l.nr;
@@ -184,49 +184,28 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
     runs = (blocks + per_run - 1) / per_run;
     const int64_t unit_work = l.k * l.nr * per_run * wt.mr;
 
-    // Usually each thread builds its own phase planes and panels on its first chunk: filling
-    // them once, shared, takes a pass of its own between two waits, and every thread then
-    // reads half of them from the other core's cache (measured: on 2 threads that cost more
-    // than the products it fed). Where the copies are a large part of the work (few output
-    // channels or taps: a 3-channel stem), building them once, split over the threads, wins.
-    const int64_t macs = a.c_out * l.k * l.pixels();
-    const bool shared = threads > 1 && (plane_floats + panel_floats) * 32 * threads > macs;
-    float* shared_planes = shared && !input ? phase_buffer(kSlotConvPlanes, pp, a.c_in) : nullptr;
-    float* shared_panels = shared && panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
-    auto build = [&](const float* x, float* planes, float* panels, int64_t c0, int64_t c1, int64_t t0, int64_t t1) {
-        if (!input) pp.fill_channels(x + c0 * in_plane, in_plane, c1 - c0, planes + c0 * channel_src);
-        const float* src = input ? x : planes;
-        for (int64_t i = t0; i < t1; ++i)  // panels: [group][packed tile][k][nr]
-            pack_tile(l, src + i / packed_tiles * group_src, offsets, (first_packed + i % packed_tiles) * l.nr,
-                      panels + i * l.k * l.nr);
-    };
-
+    // Each thread builds its own phase planes and panels on its first chunk. Building them
+    // once, shared, took a job of its own and a wait, and every thread then read half of them
+    // from the other core's cache: measured on the ResNet and MobileNetV2 layers at 2 threads
+    // (3-channel stems and stride-2 layers included, where the copies are a large part of the
+    // work), the shared copies were 5-40 % slower.
     for (int64_t n = 0; n < a.n; ++n) {
         const float* x = a.x + n * a.c_in * in_plane;
         float* out = a.out + n * a.c_out * out_plane;
         const float* residual = a.residual ? a.residual + n * a.c_out * out_plane : nullptr;
         const uint64_t call = next_call.fetch_add(1, std::memory_order_relaxed);
-        if (shared) {
-            if (!input)
-                pool.parallel_for(a.c_in, std::max<int64_t>(1, (1 << 14) / channel_src), [&](int64_t c0, int64_t c1) {
-                    build(x, shared_planes, shared_panels, c0, c1, 0, 0);
-                });
-            if (packed_tiles)
-                pool.parallel_for(a.groups * packed_tiles, 1, [&](int64_t t0, int64_t t1) {
-                    build(x, shared_planes, shared_panels, 0, 0, t0, t1);
-                });
-        }
         pool.parallel_for(a.groups * tiles * runs, std::max<int64_t>(1, kTaskWork / std::max<int64_t>(unit_work, 1)),
                           [&](int64_t u0, int64_t u1) {
-            float* planes = shared_planes;
-            float* panels = shared_panels;
-            if (!shared) {
-                planes = input ? nullptr : phase_buffer(kSlotConvPlanes, pp, a.c_in);
-                panels = panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
-                if (planes_call != call) build(x, planes, panels, 0, a.c_in, 0, a.groups * packed_tiles);
+            float* planes = input ? nullptr : phase_buffer(kSlotConvPlanes, pp, a.c_in);
+            float* panels = panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
+            const float* src = input ? x : planes;
+            if (planes_call != call) {
+                if (!input) pp.fill_channels(x, in_plane, a.c_in, planes);
+                for (int64_t i = 0; i < a.groups * packed_tiles; ++i)  // panels: [group][packed tile][k][nr]
+                    pack_tile(l, src + i / packed_tiles * group_src, offsets, (first_packed + i % packed_tiles) * l.nr,
+                              panels + i * l.k * l.nr);
                 planes_call = call;
             }
-            const float* src = input ? x : planes;
             for (int64_t u = u0; u < u1; ++u) {
                 const int64_t g = u / (tiles * runs), tile = u / runs % tiles, run = u % runs;
                 const Layout::Span sp = l.span(tile);
