@@ -22,7 +22,7 @@ struct Body {
         for (int v = 0; v < NV; ++v) {
             acc[v] = acc[v] < a.lo ? F{} + a.lo : acc[v];
             acc[v] = acc[v] > a.hi ? F{} + a.hi : acc[v];
-            if (last < W)
+            if (last < W && !a.y_slack)
                 store_partial(y + j + v * W, acc[v], last);
             else
                 store(y + j + v * W, acc[v]);

@@ -25,6 +25,7 @@ struct TapSumPlanes {
     int64_t x_row = 0;             // floats between rows in the input
     float* y = nullptr;            // row r of plane o at y + o * y_stride + r * y_row
     int64_t y_stride = 0, y_row = 0;
+    bool y_slack = false;          // y has room for whole vectors past each row's end (a scratch)
 };
 
 // even[t] = x[2t], odd[t] = x[2t + 1] for t < n (reads 2n floats): one row of a stride-2

@@ -61,7 +61,7 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
         float* phases = phase_buffer(kSlotDepthwisePad, pp, run);
         float* in32 = a.x16 ? thread_floats(kSlotDepthwiseIn, static_cast<size_t>(run * in_size)) : nullptr;
         float* out32 = a.out16 ? thread_floats(kSlotDepthwiseOut, static_cast<size_t>(run * m * out_size)) : nullptr;
-        float* rows = by_rows ? nullptr : thread_floats(kSlotPanelOut, static_cast<size_t>(run * m * grid));
+        float* rows = by_rows ? nullptr : thread_floats(kSlotPanelOut, static_cast<size_t>(run * m * grid + lanes));
         // Item i = input plane i of the batch (n * c_in + c); its outputs are planes i * m .. i * m + m - 1.
         for (int64_t i = i0; i < i1;) {
             const int64_t c = i % a.c_in, count = std::min({run, i1 - i, a.c_in - c});
@@ -82,11 +82,11 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
             } else {
                 // Whole planes wph columns per row, the columns past ow dropped after.
                 t.rows = 1, t.n = grid;
-                t.y = rows, t.y_stride = grid;
+                t.y = rows, t.y_stride = grid, t.y_slack = true;  // a plane's tail vector spills into the next
                 kernels::tap_sum(t);
                 for (int64_t p = 0; p < count * m; ++p)
                     for (int64_t r = 0; r < pp.oh; ++r)
-                        std::memcpy(out + p * out_size + r * pp.ow, rows + p * grid + r * pp.wph, static_cast<size_t>(pp.ow) * sizeof(float));
+                        copy_floats(out + p * out_size + r * pp.ow, rows + p * grid + r * pp.wph, pp.ow);
             }
             if (a.out16) blob::fp32_to_fp16(out32, a.out16 + i * m * out_size, static_cast<size_t>(count * m * out_size));
             i += count;
