@@ -307,3 +307,30 @@ def test_stride_two_column_phases(tmp_path, left, width, depthwise):
     out = predict(tmp_path, x, w, strides=i32([2, 2]), pad_type="custom", pad=i32(pads),
                   groups=np.int32(c if depthwise else 1))
     close(out, ref_conv(x, w, strides=[2, 2], pads=pads, groups=c if depthwise else 1), w[0].size)
+
+
+@pytest.mark.parametrize("dtype,act,lo,hi", [(np.float32, "relu6", 0, 6), (np.float16, "relu", 0, np.inf),
+                                             (np.float16, "clip", -0.5, 0.75)])
+def test_clamp_fused_into_a_float_add(tmp_path, dtype, act, lo, hi):
+    # add -> relu / relu6 / clip runs as one add (elementwise/binary.cpp): same values as the
+    # pair, fp16 included (clamping before or after the rounding agrees), and no clamp op left.
+    a, b = (rand(2, 3, 5, 7) * 4).astype(dtype), (rand(2, 3, 5, 7) * 4).astype(dtype)
+    p = MilProgram()
+    xa, xb = p.input("a", dtype, a.shape), p.input("b", dtype, b.shape)
+    s = p.op("add", x=xa, y=xb, dtypes=[dtype], shapes=[a.shape])
+    params = dict(alpha=dtype(lo), beta=dtype(hi)) if act == "clip" else {}
+    z = p.op(act, x=s, dtypes=[dtype], **params)
+    p.output(z)
+    path = str(tmp_path / "add_clamp.mlpackage")
+    model = p.model(tmp_path)
+    got = model.predict({"a": a, "b": b})[z]
+    ref = np.clip((a.astype(np.float32) + b.astype(np.float32)).astype(dtype).astype(np.float32), lo, hi)
+    np.testing.assert_array_equal(np.asarray(got, np.float32), ref)
+    model.save(path)
+    script = (f"import numpy as np, opencoreml as ct; m = ct.models.MLModel({path!r}); "
+              f"m.predict({{'a': np.ones({a.shape}, np.{np.dtype(dtype).name}), 'b': np.ones({a.shape}, np.{np.dtype(dtype).name})}})")
+    run = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, OPENCOREML_PROFILE="1"),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    table = run.stderr.split("slowest ops")[0]
+    assert " add " in table and act not in table, table

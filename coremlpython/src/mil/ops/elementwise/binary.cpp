@@ -3,12 +3,14 @@
 // minimum: fp16/fp32/int32 in, same type out), comparisons (equal, not_equal, greater,
 // greater_equal, less, less_equal: fp16/fp32/int32 in, bool out) and logical_and/or/xor
 // (bool). Scalar semantics are in binary_functions.hpp; iteration in common/broadcast.hpp.
+// A relu / relu6 / clip after a float arithmetic op is fused into it at load.
 #include <algorithm>
 
 #include "mil/op_api.hpp"
 #include "mil/ops/common/broadcast.hpp"
 #include "mil/ops/common/float_io.hpp"
 #include "mil/ops/elementwise/binary_functions.hpp"
+#include "mil/ops/linalg/epilogue.hpp"
 #include "mil/thread_pool.hpp"
 
 namespace opencoreml::mil {
@@ -65,16 +67,44 @@ void run_float_blocks(RunContext& ctx, const BroadcastPlan& plan, const Tensor& 
     });
 }
 
+// Op followed by a fused relu / relu6 / clip, for float results.
+template <class Op>
+struct Clamped {
+    static constexpr bool kCostly = Op::kCostly;
+    Op op;
+    float lo, hi;
+    float operator()(float a, float b) const { return std::min(std::max(op(a, b), lo), hi); }
+};
+
 template <class Op, Family kFamily>
-class BinaryKernel final : public Kernel {
+class BinaryKernel final : public Kernel, public ClampFusable {
 public:
+    explicit BinaryKernel(bool float_math) : float_math_(float_math) {}
+
+    // A following clamp on float arithmetic (an fp16 result too: rounding to nearest is
+    // monotonic and the bounds are the clamp's own fp16 constants, so clamping before the
+    // rounding gives the same values as after it).
+    bool fuse_clamp(float lo, float hi) override {
+        if (kFamily != Family::Arithmetic || !float_math_ || epilogue_.active()) return false;
+        epilogue_ = {lo, hi};
+        return true;
+    }
+
     void run(RunContext& ctx) const override {
+        if constexpr (kFamily == Family::Arithmetic) {
+            if (epilogue_.active()) return run_with(ctx, Clamped<Op>{Op{}, epilogue_.lo, epilogue_.hi});
+        }
+        run_with(ctx, Op{});
+    }
+
+private:
+    template <class F>
+    void run_with(RunContext& ctx, const F& op) const {
         const Tensor& x = ctx.input("x");
         const Tensor& y = ctx.input("y");
         Shape shape;
         if (!broadcast_shapes({&x.shape(), &y.shape()}, shape))
             ctx.fail("x " + shape_to_string(x.shape()) + " and y " + shape_to_string(y.shape()) + " do not broadcast");
-        const Op op;
         const int64_t grain = Op::kCostly ? kCostlyGrain : kCheapGrain;
         if constexpr (kFamily == Family::Logical) {
             if (x.dtype() != DType::Bool || y.dtype() != DType::Bool)
@@ -116,6 +146,9 @@ public:
                      dtype_name(y.dtype()));
         }
     }
+
+    bool float_math_;  // float operands and a float result (declared at load)
+    Epilogue epilogue_;
 };
 
 // Load-time check of the declared operand types.
@@ -133,7 +166,8 @@ std::unique_ptr<Kernel> make_binary(const BuildContext& ctx) {
     const DType x = ctx.input("x").dtype, y = ctx.input("y").dtype;
     if ((x == DType::Int32) != (y == DType::Int32))
         ctx.fail(std::string("x and y must have the same type, got ") + dtype_name(x) + " and " + dtype_name(y));
-    return std::make_unique<BinaryKernel<Op, kFamily>>();
+    return std::make_unique<BinaryKernel<Op, kFamily>>(is_float_type(x) && is_float_type(y) &&
+                                                       is_float_type(ctx.output_dtype(0)));
 }
 
 }  // namespace
