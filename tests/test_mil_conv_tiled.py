@@ -334,3 +334,27 @@ def test_clamp_fused_into_a_float_add(tmp_path, dtype, act, lo, hi):
     assert run.returncode == 0, run.stderr
     table = run.stderr.split("slowest ops")[0]
     assert " add " in table and act not in table, table
+
+
+@pytest.mark.parametrize("name", ["3x3 same, 13 channels, partial tiles", "3x3 stride 2, 25 channels",
+                                  "pointwise, partial last tile", "pointwise, groups, batch 3",
+                                  "deep, small plane (one tile)", "stride 3 x 4, dilated, asymmetric pads"])
+@pytest.mark.parametrize("act", [None, "relu"])
+def test_fp16_matches_fp32_rounded_once(tmp_path, name, act):
+    # fp16 in and out: the input widened as it is copied into planes (pointwise: widened
+    # whole), the result rounded once. Same products as the fp32 program on the same values,
+    # so the result is exactly that program's output rounded once to fp16.
+    xs, ws, strides, dilations, pads, groups = GEOMETRIES[name]
+    x16, w16, b16 = rand(*xs).astype(np.float16), rand(*ws).astype(np.float16), rand(ws[0]).astype(np.float16)
+    params = dict(strides=i32(strides), dilations=i32(dilations), pad_type="custom", pad=i32(pads), groups=np.int32(groups))
+    outs = {}
+    for dtype in (np.float32, np.float16):
+        p = MilProgram()
+        y = p.op("conv", x=p.input("x", dtype, xs), weight=p.const(w16.astype(dtype), blob=True),
+                 bias=p.const(b16.astype(dtype), blob=True), dtypes=[dtype], **params)
+        if act:
+            y = p.op(act, x=y, dtypes=[dtype])
+        p.output(y)
+        outs[dtype] = np.asarray(p.model(tmp_path / np.dtype(dtype).name).predict({"x": x16.astype(dtype)})[y])
+    want = outs[np.float32].astype(np.float16)
+    assert np.array_equal(outs[np.float16].astype(np.float16).view(np.uint16), want.view(np.uint16))

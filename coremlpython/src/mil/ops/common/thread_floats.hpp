@@ -20,6 +20,7 @@ enum ThreadFloatSlot : int {
     kSlotPanelOut,
     kSlotConvPlanes,
     kSlotConvPanels,
+    kSlotRowIn,
     kThreadFloatSlots
 };
 

@@ -6,7 +6,8 @@
 //     (weights packed at load; bias and a fused relu/clip applied in the tile);
 //   - 3-D: im2col + GEMM per (batch, group): out[Cout/g, P] = W[Cout/g, Cin/g*taps] * col,
 //     the bias pre-filled.
-// fp16 tensors are widened on input and rounded once on output (depthwise: a plane at a time).
+// fp16 tensors are widened on input and rounded once on output; the 1-D/2-D and depthwise
+// kernels widen their input as they copy it into planes.
 // A following batch_norm is folded into constant weights and bias at load.
 #include <algorithm>
 #include <vector>
@@ -120,10 +121,22 @@ public:
             depthwise_path(ctx, s, weight.data<float>(), bias, out_shape);
             return;
         }
+        const bool tiled = window_is_planar(s.w) && !(s.c_in_g == 1 && groups_ > 1);
+        TiledConvArgs io;
+        if (tiled && !residual && ctx.input("x").dtype() == DType::Float16 && !conv_tiled_in_place(s.w)) {
+            // fp16 input: widened as the planes are filled, no full-size float32 copy.
+            F32Output out(ctx, 0, out_shape);
+            io.x16 = static_cast<const uint16_t*>(ctx.input("x").raw());
+            io.out = out.data();
+            tiled_path(ctx, s, weight.data<float>(), bias, io);
+            out.commit();
+            return;
+        }
         const Tensor x = ctx.input_f32("x");
         F32Output out(ctx, 0, out_shape);
-        if (window_is_planar(s.w) && !(s.c_in_g == 1 && groups_ > 1)) {
-            tiled_path(ctx, s, x.data<float>(), weight.data<float>(), bias, residual, out.data());
+        if (tiled) {
+            io.x = x.data<float>(), io.out = out.data(), io.residual = residual;
+            tiled_path(ctx, s, weight.data<float>(), bias, io);
             out.commit();
             return;
         }
@@ -176,17 +189,16 @@ private:
         tiled_ = TiledConvWeights::pack(w.data<float>(), w.dim(0), groups_, w.numel() / w.dim(0));
     }
 
-    void tiled_path(RunContext& ctx, const ConvShapes& s, const float* x, const float* weight, const float* bias,
-                    const float* residual, float* out) const {
+    // a: the input (fp32 x, or fp16 x16), output and residual pointers.
+    void tiled_path(RunContext& ctx, const ConvShapes& s, const float* weight, const float* bias, TiledConvArgs a) const {
         TiledConvWeights packed_now;  // non-constant weights: packed for this run
         const TiledConvWeights* packed = &tiled_;
         if (tiled_.empty()) {
             packed_now = TiledConvWeights::pack(weight, s.c_out, s.groups, s.c_in_g * s.w.taps());
             packed = &packed_now;
         }
-        TiledConvArgs a;
         a.n = s.n, a.c_in = s.c_in, a.c_out = s.c_out, a.groups = s.groups, a.w = s.w;
-        a.x = x, a.weights = packed, a.bias = bias, a.residual = residual, a.epilogue = epilogue_, a.out = out;
+        a.weights = packed, a.bias = bias, a.epilogue = epilogue_;
         Tensor offsets = ctx.scratch(DType::Int64, {std::max<int64_t>(conv_tiled_offsets(a), 1)});
         conv_tiled(a, offsets.data<int64_t>(), ctx.threads());
     }

@@ -129,6 +129,12 @@ void TiledConvWeights::scale_rows(const std::vector<float>& scale) {
                 }
 }
 
+bool conv_tiled_in_place(const Window3& w) {
+    TiledConvArgs a;
+    a.w = w, a.c_in = 1, a.groups = 1;
+    return layout_for(a).source == Source::Input;
+}
+
 int64_t conv_tiled_offsets(const TiledConvArgs& a) { return 2 * layout_for(a).k; }
 
 namespace {
@@ -190,7 +196,8 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
     // (3-channel stems and stride-2 layers included, where the copies are a large part of the
     // work), the shared copies were 5-40 % slower.
     for (int64_t n = 0; n < a.n; ++n) {
-        const float* x = a.x + n * a.c_in * in_plane;
+        const float* x = a.x ? a.x + n * a.c_in * in_plane : nullptr;
+        const uint16_t* x16 = a.x16 ? a.x16 + n * a.c_in * in_plane : nullptr;
         float* out = a.out + n * a.c_out * out_plane;
         const float* residual = a.residual ? a.residual + n * a.c_out * out_plane : nullptr;
         const uint64_t call = next_call.fetch_add(1, std::memory_order_relaxed);
@@ -200,7 +207,12 @@ void conv_tiled(const TiledConvArgs& a, int64_t* offsets, ThreadPool& pool) {
             float* panels = panel_floats ? thread_floats(kSlotConvPanels, static_cast<size_t>(panel_floats)) : nullptr;
             const float* src = input ? x : planes;
             if (planes_call != call) {
-                if (!input) pp.fill_channels(x, in_plane, a.c_in, planes);
+                if (!input) {
+                    if (x16)
+                        pp.fill_channels(x16, in_plane, a.c_in, planes);
+                    else
+                        pp.fill_channels(x, in_plane, a.c_in, planes);
+                }
                 for (int64_t i = 0; i < a.groups * packed_tiles; ++i)  // panels: [group][packed tile][k][nr]
                     pack_tile(l, src + i / packed_tiles * group_src, offsets, (first_packed + i % packed_tiles) * l.nr,
                               panels + i * l.k * l.nr);

@@ -39,13 +39,18 @@ struct TiledConvWeights {
 struct TiledConvArgs {
     int64_t n = 0, c_in = 0, c_out = 0, groups = 1;
     Window3 w;
-    const float* x = nullptr;                  // [n, c_in, *in]
+    const float* x = nullptr;                  // [n, c_in, *in], or
+    const uint16_t* x16 = nullptr;             // the same in fp16, widened as it is copied (not for
+                                               // windows read in place: conv_tiled_in_place)
     const TiledConvWeights* weights = nullptr;
     const float* bias = nullptr;               // [c_out] or null
     const float* residual = nullptr;           // [n, c_out, *out] added before the clamp, or null
     Epilogue epilogue;
     float* out = nullptr;                      // [n, c_out, *out]; fully written
 };
+
+// Whether conv_tiled reads this window's input in place (pointwise: 1x1, stride 1, no padding).
+bool conv_tiled_in_place(const Window3& w);
 
 // Row offsets conv_tiled needs (int64 scratch, shared by its threads).
 int64_t conv_tiled_offsets(const TiledConvArgs& a);

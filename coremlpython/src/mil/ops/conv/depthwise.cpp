@@ -65,8 +65,9 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
         // Item i = input plane i of the batch (n * c_in + c); its outputs are planes i * m .. i * m + m - 1.
         for (int64_t i = i0; i < i1;) {
             const int64_t c = i % a.c_in, count = std::min({run, i1 - i, a.c_in - c});
+            // fp16: the run widened whole (row by row, per-call costs made small planes slower).
             if (a.x16) blob::fp16_to_fp32(a.x16 + i * in_size, in32, static_cast<size_t>(count * in_size));
-            pp.fill_channels(a.x ? a.x + i * in_size : in32, in_size, count, phases);
+            pp.fill_channels(a.x16 ? in32 : a.x + i * in_size, in_size, count, phases);
             float* out = a.out ? a.out + i * m * out_size : out32;
             kernels::TapSumPlanes t;
             t.x = phases, t.x_stride = channel, t.multiplier = m;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/tap_sum.hpp"
+#include "opencoreml/blob_codec.hpp"
 #include "mil/ops/conv/conv_loops.hpp"
 
 namespace opencoreml::mil {
@@ -62,7 +63,33 @@ float* phase_buffer(ThreadFloatSlot slot, const PhasePlanes& pp, int64_t count) 
     return buffer;
 }
 
+namespace {
+
+// Input row ih of channel c as float32: in place, or an fp16 row widened into a buffer.
+struct RowSource {
+    const float* x;
+    const uint16_t* x16;
+    int64_t in_size, w;
+    float* buf;  // w floats, for x16
+    const float* operator()(int64_t c, int64_t ih) const {
+        if (x) return x + c * in_size + ih * w;
+        blob::fp16_to_fp32(x16 + c * in_size + ih * w, buf, static_cast<size_t>(w));
+        return buf;
+    }
+};
+
+}  // namespace
+
 void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const {
+    fill_rows(RowSource{x, nullptr, in_size, w, nullptr}, count, dst);
+}
+
+void PhasePlanes::fill_channels(const uint16_t* x, int64_t in_size, int64_t count, float* dst) const {
+    fill_rows(RowSource{nullptr, x, in_size, w, thread_floats(kSlotRowIn, static_cast<size_t>(w))}, count, dst);
+}
+
+template <class Rows>
+void PhasePlanes::fill_rows(const Rows& row_of, int64_t count, float* dst) const {
     // Input rows only: the padding around them is zero already (phase_buffer), and writing it
     // per row (two library calls a row) cost several times the copy itself.
     // Stride-2 columns: each input row is split into both column phases in one pass
@@ -80,13 +107,12 @@ void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, 
             const int64_t even_at = m, odd_at = m + odd_left;  // first phase column of each
             const int64_t pairs = std::max<int64_t>(0, std::min(w / 2, wph - std::max(even_at, odd_at)));
             for (int64_t c = 0; c < count; ++c) {
-                const float* in = x + c * in_size;
                 float* phase0 = dst + c * slots * plane + s * plane;
                 float* phase1 = phase0 + plane;
                 float* evens = odd_left ? phase1 : phase0;  // where even input columns go
                 float* odds = odd_left ? phase0 : phase1;
                 for (int64_t a = a0; a < a1; ++a) {
-                    const float* row = in + (a * sh + rh - top) * w;
+                    const float* row = row_of(c, a * sh + rh - top);
                     kernels::split_even_odd(row, evens + a * wph + even_at, odds + a * wph + odd_at, pairs);
                     // Columns past the whole pairs: an odd row's last, or one the other phase had no room for.
                     for (int64_t i = pairs; even_at + i < wph && 2 * i < w; ++i) evens[a * wph + even_at + i] = row[2 * i];
@@ -100,10 +126,9 @@ void PhasePlanes::fill_channels(const float* x, int64_t in_size, int64_t count, 
         valid_range(wph, w, sw, off, lo, hi);
         valid_range(hph, h, sh, rh - top, a0, a1);  // phase rows holding input rows
         for (int64_t c = 0; c < count; ++c) {
-            const float* in = x + c * in_size;
             float* out = dst + c * slots * plane + s * plane;
             for (int64_t a = a0; a < a1; ++a) {
-                const float* row = in + (a * sh + rh - top) * w + off;
+                const float* row = row_of(c, a * sh + rh - top) + off;
                 float* d = out + a * wph;
                 if (sw == 1) {
                     if (hi - lo >= 64)

@@ -34,8 +34,14 @@ struct PhasePlanes {
     // its planes at dst + c * slots * plane. Copies the input rows only: dst must already hold
     // the layout's zero padding (phase_buffer).
     void fill_channels(const float* x, int64_t in_size, int64_t count, float* dst) const;
+    // The same from an fp16 input, widened row by row.
+    void fill_channels(const uint16_t* x, int64_t in_size, int64_t count, float* dst) const;
 
     bool operator==(const PhasePlanes& o) const;
+
+private:
+    template <class Rows>
+    void fill_rows(const Rows& row_of, int64_t count, float* dst) const;
 };
 
 // A per-thread buffer (thread_floats `slot`) for `count` channels of `pp`'s planes, holding
