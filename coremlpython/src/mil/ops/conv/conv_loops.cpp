@@ -8,6 +8,21 @@
 namespace opencoreml::mil {
 namespace {
 
+// dst[t] (t < n) = src[t * stride + offset], zero outside [lo, hi) (where it is in bounds).
+inline void gather_row(float* dst, const float* src, int64_t stride, int64_t offset, int64_t lo, int64_t hi, int64_t n) {
+    std::fill(dst, dst + lo, 0.0f);
+    if (stride == 1) {
+        std::copy(src + lo + offset, src + hi + offset, dst + lo);
+    } else if (stride == 2) {
+        // A constant stride lets the compiler vectorise the gather with shuffles.
+        const float* s = src + offset;
+        for (int64_t t = lo; t < hi; ++t) dst[t] = s[2 * t];
+    } else {
+        for (int64_t t = lo; t < hi; ++t) dst[t] = src[t * stride + offset];
+    }
+    std::fill(dst + hi, dst + n, 0.0f);
+}
+
 // dst[t * ds + d_off] += weight * src[t * ss + s_off] for t in [lo, hi).
 inline void axpy_row(float* dst, int64_t ds, int64_t d_off, const float* src, int64_t ss, int64_t s_off, float weight,
                      int64_t lo, int64_t hi) {

@@ -4,7 +4,6 @@
 // so padding costs no per-element test and stride-1 rows vectorise.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -13,21 +12,6 @@
 namespace opencoreml::mil {
 
 class ThreadPool;
-
-// dst[t] (t < n) = src[t * stride + offset], zero outside [lo, hi) (where it is in bounds).
-inline void gather_row(float* dst, const float* src, int64_t stride, int64_t offset, int64_t lo, int64_t hi, int64_t n) {
-    std::fill(dst, dst + lo, 0.0f);
-    if (stride == 1) {
-        std::copy(src + lo + offset, src + hi + offset, dst + lo);
-    } else if (stride == 2) {
-        // A constant stride lets the compiler vectorise the gather with shuffles.
-        const float* s = src + offset;
-        for (int64_t t = lo; t < hi; ++t) dst[t] = s[2 * t];
-    } else {
-        for (int64_t t = lo; t < hi; ++t) dst[t] = src[t * stride + offset];
-    }
-    std::fill(dst + hi, dst + n, 0.0f);
-}
 
 // dst[0, n) = src[0, n) for short runs (a few to a few dozen floats): inline, where a library
 // memcpy call would cost more than the copy.

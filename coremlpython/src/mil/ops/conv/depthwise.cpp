@@ -61,7 +61,7 @@ void depthwise(const DepthwiseArgs& a, ThreadPool& pool) {
         float* phases = phase_buffer(kSlotDepthwisePad, pp, run);
         float* in32 = a.x16 ? thread_floats(kSlotDepthwiseIn, static_cast<size_t>(run * in_size)) : nullptr;
         float* out32 = a.out16 ? thread_floats(kSlotDepthwiseOut, static_cast<size_t>(run * m * out_size)) : nullptr;
-        float* rows = by_rows ? nullptr : thread_floats(kSlotPanelOut, static_cast<size_t>(run * m * grid + lanes));
+        float* rows = by_rows ? nullptr : thread_floats(kSlotDepthwiseGrid, static_cast<size_t>(run * m * grid + lanes));
         // Item i = input plane i of the batch (n * c_in + c); its outputs are planes i * m .. i * m + m - 1.
         for (int64_t i = i0; i < i1;) {
             const int64_t c = i % a.c_in, count = std::min({run, i1 - i, a.c_in - c});

@@ -96,7 +96,7 @@ void PhasePlanes::fill_rows(const Rows& row_of, int64_t count, float* dst) const
     // (kernels::split_even_odd) when both are read. Padded column 2t + r of phase r is input
     // column 2t + r - left: with left = 2m the even input columns start phase 0 at m and the
     // odd ones phase 1 at m; with left = 2m + 1 the even ones start phase 1 at m and the odd
-    // ones phase 0 at m + 1. (The padding around is zero already.)
+    // ones phase 0 at m + 1.
     for (int64_t s = 0; s < slots; ++s) {
         if (!slot_used(s)) continue;
         const int64_t rh = s / sw, rw = s % sw, off = rw - left;

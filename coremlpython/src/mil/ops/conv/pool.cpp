@@ -149,7 +149,7 @@ public:
         const MaxRowFn row_fn = max_row_fn(w.k[2], w.s[2]);
         const int64_t row_floats = std::max<int64_t>(1, w.before[2] + w.in[2] + (w.out[2] - 1) * w.s[2] + w.k[2]);
         ctx.threads().parallel_for(planes, std::max<int64_t>(1, (1 << 15) / plane_work), [&](int64_t p0, int64_t p1) {
-            float* rows = thread_floats(kSlotPanelIn, static_cast<size_t>(row_floats));
+            float* rows = thread_floats(kSlotPoolRow, static_cast<size_t>(row_floats));
             for (int64_t p = p0; p < p1; ++p) {
                 if (fast_max)
                     max_pool_plane(src + p * w.in_size(), w, dst + p * w.out_size(), rows, row_fn);
